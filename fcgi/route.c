@@ -1,0 +1,52 @@
+/* fcgi/route.c -- the route table (route.h). Paths are matched exactly; the table is short
+ * enough that a linear scan costs nothing next to the request. */
+#include "route.h"
+
+#include <string.h>
+
+#include "../shared/cfg.h"
+#include "handlers.h"
+#include "req.h"
+#include "worker.h"
+
+struct route {
+    const char *method, *path;
+    void (*handler)(struct req *r);
+    int test_only;
+};
+
+static const struct route routes[] = {
+    {"GET", "/api/health", h_health, 0},
+    {"GET", "/api/_test/hold", h_test_hold, 1},
+    {"GET", "/api/_test/stream", h_test_stream, 1},
+    {"POST", "/api/_test/echo", h_test_echo, 1},
+};
+
+void route_dispatch(struct req *r)
+{
+    const char *path = req_path(r), *method = req_method(r);
+    int test_routes = worker_cfg(req_worker(r))->test_routes;
+    char allow[64] = "";
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        const struct route *rt = &routes[i];
+        if ((rt->test_only && !test_routes) || strcmp(rt->path, path) != 0)
+            continue;
+        if (strcmp(rt->method, method) == 0 ||
+            (strcmp(method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0)) {
+            rt->handler(r);
+            return;
+        }
+        if (strlen(allow) + strlen(rt->method) + 3 < sizeof allow) {
+            if (allow[0] != '\0')
+                strcat(allow, ", ");
+            strcat(allow, rt->method);
+        }
+    }
+    if (allow[0] != '\0') {
+        req_add_header(r, "Allow", allow);
+        req_reply_error_code(r, 405, "method_not_allowed", "%s is not allowed on %s (allowed: %s)",
+                             method, path, allow);
+        return;
+    }
+    req_reply_error_code(r, 404, "not_found", "no such endpoint: %s", path);
+}
