@@ -1,50 +1,97 @@
 # lexrag -- build, test, install. `make` builds the worker; `make check` runs every test (also
 # under ASan+UBSan); `make demo` runs the service on loopback; `make bench` measures it.
 CC      ?= cc
+CXX     ?= c++
 BUILD   ?= build
 PREFIX  ?= /usr/local
 DESTDIR ?=
 SAN     ?=
 
-PKGS     := libevent jansson inih
+PKGS     := libevent libevent_pthreads jansson inih hiredis libpq libcurl xapian-core
 CFLAGS   ?= -O2 -g
+CXXFLAGS ?= -O2 -g
 WFLAGS   := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CXXWFLAGS := -std=c++17 -Wall -Wextra -Werror
 CPPFLAGS += -D_GNU_SOURCE -MMD -MP $(shell pkg-config --cflags $(PKGS))
-LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lm
+LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lstdc++ -lpthread -lm
 ifeq ($(SAN),1)
-CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDFLAGS += -fsanitize=address,undefined
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+CXXFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
 endif
 
+# shared/ (C and the C++ shims over Xapian and hnswlib) is one static library: the worker,
+# the tools and the unit tests take from it only what they use.
 SHARED_SRCS := $(wildcard shared/*.c)
+SHARED_CXX  := $(wildcard shared/*.cc)
+SHARED_LIB  := $(BUILD)/liblexrag.a
+SHARED_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SHARED_SRCS)) \
+               $(patsubst %.cc,$(BUILD)/obj/%.o,$(SHARED_CXX))
 FCGI_SRCS   := $(wildcard fcgi/*.c)
-WORKER_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SHARED_SRCS) $(FCGI_SRCS))
+WORKER_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(FCGI_SRCS))
+TOOLS       := $(BUILD)/lexrag-ingest
+BENCH_BINS  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
-TOOL_SRCS   := $(wildcard tests/fcgi/*.c)
-TOOL_BINS   := $(patsubst tests/fcgi/%.c,$(BUILD)/tests/%,$(TOOL_SRCS))
+TOOL_SRCS   := $(wildcard tests/fcgi/*.c) $(wildcard tests/fakes/*.c)
+TOOL_BINS   := $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(TOOL_SRCS)))
 
-.PHONY: all tests check check-plain check-asan demo bench install clean format format-check
+FORMAT_FILES = $(SHARED_SRCS) $(SHARED_CXX) $(FCGI_SRCS) shared/*.h fcgi/*.h $(UNIT_SRCS) \
+               $(TOOL_SRCS) $(wildcard tools/*.c tools/*.h bench/*.c)
 
-all: $(BUILD)/lexrag-fcgi
+.PHONY: all tests bench-bins check check-plain check-asan demo bench install clean format format-check
 
-$(BUILD)/lexrag-fcgi: $(WORKER_OBJS)
+all: $(BUILD)/lexrag-fcgi $(TOOLS)
+
+$(SHARED_LIB): $(SHARED_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/lexrag-fcgi: $(WORKER_OBJS) $(SHARED_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# lexrag-ingest: its phases are tools/ingest_*.c; the SQL migrations are compiled in.
+INGEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/*.c))
+MIGRATIONS  := $(sort $(wildcard sql/[0-9]*_*.sql))
+
+$(BUILD)/gen/migrations.h: $(MIGRATIONS) tools/gen-migrations.sh
+	@mkdir -p $(@D)
+	sh tools/gen-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/tools/ingest_db.o: $(BUILD)/gen/migrations.h
+$(BUILD)/obj/tools/%.o: CPPFLAGS += -I$(BUILD)/gen
+
+$(BUILD)/lexrag-ingest: $(INGEST_OBJS) $(SHARED_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(WFLAGS) $(CFLAGS) -c -o $@ $<
 
-# Unit tests #include the .c files they test (so static functions are reachable).
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(SHARED_SRCS) $(FCGI_SRCS)
+$(BUILD)/obj/%.o: %.cc
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(WFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS) -lcmocka
+	$(CXX) $(CPPFLAGS) $(CXXWFLAGS) $(CXXFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/fcgi/%.c $(SHARED_SRCS) $(FCGI_SRCS)
+# Unit tests #include the .c files they test (so static functions are reachable).
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(SHARED_LIB) $(FCGI_SRCS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(SHARED_LIB) $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/%: tests/fcgi/%.c $(SHARED_LIB) $(FCGI_SRCS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(SHARED_LIB) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/fakes/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(WFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
+$(BUILD)/bench/%: bench/%.c $(SHARED_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 tests: all $(UNIT_BINS) $(TOOL_BINS)
+
+bench-bins: all $(BENCH_BINS)
 
 # The whole suite, with the plain build and again under ASan+UBSan; one summary line at the end.
 check:
@@ -59,10 +106,11 @@ check-asan:
 	$(MAKE) tests BUILD=build-asan SAN=1
 	tests/run build-asan
 
-demo: all
+# scripts/demo installs what is missing and builds by itself.
+demo:
 	scripts/demo
 
-bench: all
+bench: bench-bins
 	bench/run
 
 install: all
@@ -78,10 +126,10 @@ install: all
 	chmod 0644 $(DESTDIR)/lib/systemd/system/lexrag.service
 
 format:
-	clang-format -i $(SHARED_SRCS) $(FCGI_SRCS) shared/*.h fcgi/*.h $(UNIT_SRCS) $(TOOL_SRCS)
+	clang-format -i $(FORMAT_FILES)
 
 format-check:
-	clang-format --dry-run -Werror $(SHARED_SRCS) $(FCGI_SRCS) shared/*.h fcgi/*.h $(UNIT_SRCS) $(TOOL_SRCS)
+	clang-format --dry-run -Werror $(FORMAT_FILES)
 
 clean:
 	rm -rf build build-asan

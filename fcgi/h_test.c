@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../shared/arena.h"
+#include "../shared/lx_time.h"
 #include "handlers.h"
 #include "json_args.h"
 #include "req.h"
@@ -55,12 +56,6 @@ static struct event *req_timer(struct req *r, event_callback_fn fn, void *ud)
     return ev;
 }
 
-static void ms_to_tv(unsigned long ms, struct timeval *tv)
-{
-    tv->tv_sec = (time_t)(ms / 1000);
-    tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
-}
-
 /* ---- hold ------------------------------------------------------------------------------- */
 
 struct hold {
@@ -96,8 +91,7 @@ void h_test_hold(struct req *r)
         return;
     if ((h->ev = req_timer(r, hold_done, h)) == NULL)
         return;
-    struct timeval tv;
-    ms_to_tv(h->ms, &tv);
+    struct timeval tv = lx_tv_ms(h->ms);
     evtimer_add(h->ev, &tv);
     req_on_abort(r, hold_abort, h);
 }
@@ -149,8 +143,7 @@ static void stream_tick(evutil_socket_t fd, short what, void *ud)
         req_stream_end(s->r);
         return;
     }
-    struct timeval tv;
-    ms_to_tv(s->interval_ms, &tv);
+    struct timeval tv = lx_tv_ms(s->interval_ms);
     evtimer_add(s->ev, &tv);
 }
 

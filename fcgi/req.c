@@ -17,6 +17,7 @@
 #include "../shared/arena.h"
 #include "../shared/limits.h"
 #include "../shared/log.h"
+#include "../shared/lx_time.h"
 #include "conn.h"
 #include "fcgi_wire.h"
 #include "http_status.h"
@@ -108,7 +109,7 @@ struct req *req_new(struct worker *w, struct conn *c, uint16_t id, int keep_conn
         return NULL;
     }
     unsigned long ms = worker_cfg(w)->request_timeout_ms;
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    struct timeval tv = lx_tv_ms(ms);
     evtimer_add(r->deadline, &tv);
     worker_req_started(w);
     return r;

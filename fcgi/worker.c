@@ -19,6 +19,8 @@
 
 #include "../shared/limits.h"
 #include "../shared/log.h"
+#include "../shared/lx_time.h"
+#include "backends.h"
 #include "conn.h"
 
 struct conn_ref {
@@ -42,6 +44,8 @@ struct worker {
     unsigned lag_n, lag_pos;
     uint64_t id_seed, id_next;
     struct reap_node *reap;
+    struct backends *backends;
+    char backends_error[256];
 };
 
 double lx_now_ms(void)
@@ -56,6 +60,16 @@ double lx_now_ms(void)
 struct event_base *worker_base(struct worker *w)
 {
     return w->base;
+}
+
+struct backends *worker_backends(struct worker *w)
+{
+    return w->backends;
+}
+
+const char *worker_backends_error(const struct worker *w)
+{
+    return w->backends_error;
 }
 
 const struct cfg *worker_cfg(const struct worker *w)
@@ -252,8 +266,7 @@ static void worker_stop(struct worker *w, const char *why)
     for (struct conn_ref *ref = w->conns.next; ref != &w->conns; ref = ref->next)
         if (conn_is_idle(ref->c))
             conn_close(ref->c);
-    struct timeval tv = {(time_t)(w->cfg.shutdown_grace_ms / 1000),
-                         (suseconds_t)(w->cfg.shutdown_grace_ms % 1000) * 1000};
+    struct timeval tv = lx_tv_ms(w->cfg.shutdown_grace_ms);
     evtimer_add(w->grace_ev, &tv);
     event_del(w->lag_ev);
     worker_maybe_exit(w);
@@ -320,7 +333,15 @@ struct worker *worker_new(const struct cfg *c, const char *config_path, int list
     event_add(w->sig_term, NULL);
     event_add(w->sig_int, NULL);
     event_add(w->sig_hup, NULL);
-    struct timeval tv = {0, LX_LAG_INTERVAL_MS * 1000};
+    char *berr = NULL;
+    w->backends = backends_new(w->base, &w->cfg, &berr);
+    if (w->backends == NULL) {
+        snprintf(w->backends_error, sizeof w->backends_error, "%s", berr ? berr : "?");
+        log_error(NULL, "msg=\"retrieval backends not available\" error=\"%s\"",
+                  w->backends_error);
+        free(berr);
+    }
+    struct timeval tv = lx_tv_ms(LX_LAG_INTERVAL_MS);
     w->lag_expect_ms = lx_now_ms() + LX_LAG_INTERVAL_MS;
     event_add(w->lag_ev, &tv);
     return w;
@@ -348,6 +369,7 @@ void worker_free(struct worker *w)
         conn_close(ref->c);
         on_reap(-1, 0, w); /* frees the conn, which unlinks ref */
     }
+    backends_free(w->backends);
     if (w->listener != NULL)
         evconnlistener_free(w->listener);
     else if (w->base == NULL && w->listen_fd >= 0)

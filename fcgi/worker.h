@@ -11,6 +11,7 @@
 #include "../shared/cfg.h"
 
 struct event_base;
+struct backends;
 struct conn;
 struct req;
 
@@ -25,6 +26,10 @@ int worker_run(struct worker *w); /* until stopped; 0 on a clean stop */
 void worker_free(struct worker *w);
 
 struct event_base *worker_base(struct worker *w);
+/* The backends (PostgreSQL, Redis, embedder, search threads, indexes); NULL if they could not
+ * be set up (then retrieval answers 503 and /api/health says why). */
+struct backends *worker_backends(struct worker *w);
+const char *worker_backends_error(const struct worker *w);
 const struct cfg *worker_cfg(const struct worker *w);
 double worker_uptime_s(const struct worker *w);
 unsigned worker_in_flight(const struct worker *w);

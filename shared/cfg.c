@@ -14,28 +14,35 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-enum cfg_type { CT_ULONG, CT_BOOL, CT_STR, CT_LOGLEVEL };
+/* CT_SECRET: a string that may come only from the environment, never from the file. */
+enum cfg_type { CT_ULONG, CT_BOOL, CT_STR, CT_LOGLEVEL, CT_DOUBLE, CT_SECRET };
 
 struct cfg_row {
     struct cfg_key_info info;
     enum cfg_type type;
-    size_t off, size; /* size: for CT_STR */
-    unsigned long min, max;
+    size_t off, size;       /* size: for CT_STR */
+    unsigned long min, max; /* CT_DOUBLE: the range is dmin..dmax */
     const char *def;
+    double dmin, dmax;
 };
 
 #define U(sec, key, field, lo, hi, d, help)                                                        \
     {                                                                                              \
-        {sec, key, help}, CT_ULONG, offsetof(struct cfg, field), 0, lo, hi, d                      \
+        {sec, key, help, 0}, CT_ULONG, offsetof(struct cfg, field), 0, lo, hi, d, 0, 0             \
     }
 #define B(sec, key, field, d, help)                                                                \
     {                                                                                              \
-        {sec, key, help}, CT_BOOL, offsetof(struct cfg, field), 0, 0, 1, d                         \
+        {sec, key, help, 0}, CT_BOOL, offsetof(struct cfg, field), 0, 0, 1, d, 0, 0                \
     }
 #define S(sec, key, field, t, d, help)                                                             \
     {                                                                                              \
-        {sec, key, help}, t, offsetof(struct cfg, field), sizeof(((struct cfg *)0)->field), 0, 0,  \
-            d                                                                                      \
+        {sec, key, help, 0}, t, offsetof(struct cfg, field), sizeof(((struct cfg *)0)->field), 0,  \
+            0, d, 0, 0                                                                             \
+    }
+
+#define D(sec, key, field, lo, hi, d, help)                                                        \
+    {                                                                                              \
+        {sec, key, help, 0}, CT_DOUBLE, offsetof(struct cfg, field), 0, 0, 0, d, lo, hi            \
     }
 
 static const struct cfg_row cfg_rows[] = {
@@ -57,6 +64,48 @@ static const struct cfg_row cfg_rows[] = {
       "serve the test-only routes under /api/_test/ (never in production)"),
     S("log", "level", log_level, CT_LOGLEVEL, "info", "debug, info, warn or error"),
     B("log", "access", access_log, "true", "one access line per request"),
+    S("postgres", "conninfo", pg_conninfo, CT_STR, "dbname=lexrag",
+      "libpq connection string; the password from PGPASSWORD or ~/.pgpass"),
+    U("postgres", "pool_size", pg_pool_size, 1, 256, "4", "connections per worker"),
+    U("postgres", "timeout_ms", pg_timeout_ms, 10, 600000, "3000", "one query's deadline"),
+    B("redis", "enabled", redis_enabled, "true", "use Redis for the embedding cache"),
+    S("redis", "host", redis_host, CT_STR, "127.0.0.1", "Redis host"),
+    U("redis", "port", redis_port, 1, 65535, "6379", "Redis port"),
+    S("redis", "password", redis_password, CT_SECRET, "", "LEXRAG_REDIS_PASSWORD only"),
+    U("redis", "timeout_ms", redis_timeout_ms, 1, 60000, "100",
+      "a cache look-up slower than this counts as a miss"),
+    U("redis", "embed_cache_ttl_s", embed_cache_ttl_s, 1, 31536000, "2592000",
+      "how long a cached query embedding lives"),
+    S("embedder", "kind", emb_kind, CT_STR, "hash",
+      "hash (built in, no network) or openai (any OpenAI-compatible /v1/embeddings)"),
+    U("embedder", "dim", emb_dim, 8, 4096, "384", "vector dimension"),
+    S("embedder", "url", emb_url, CT_STR, "http://127.0.0.1:8000/v1/embeddings",
+      "the /v1/embeddings endpoint (kind = openai)"),
+    S("embedder", "model", emb_model, CT_STR, "hash-v1",
+      "model name sent upstream and keyed in the cache"),
+    S("embedder", "api_key", emb_api_key, CT_SECRET, "", "LEXRAG_EMBEDDER_API_KEY only"),
+    U("embedder", "batch_size", emb_batch, 1, 2048, "64", "texts per upstream call"),
+    U("embedder", "timeout_ms", emb_timeout_ms, 10, 600000, "10000",
+      "one upstream call's deadline"),
+    U("embedder", "retries", emb_retries, 0, 10, "2", "retries of a failed call, with backoff"),
+    S("index", "dir", index_dir, CT_STR, "/var/lib/lexrag/index",
+      "where lexrag-ingest writes the BM25 and vector indexes and the workers read them"),
+    U("index", "check_ms", index_check_ms, 100, 3600000, "2000",
+      "how often workers look for a newer index"),
+    D("retrieval", "rrf_k", rrf_k, 1, 1000, "60", "reciprocal rank fusion constant"),
+    D("retrieval", "weight_bm25", weight_bm25, 0, 100, "1.0",
+      "weight of the BM25 leg in the fusion"),
+    D("retrieval", "weight_dense", weight_dense, 0, 100, "0.5",
+      "weight of the dense leg in the fusion"),
+    D("retrieval", "bm25_k1", bm25_k1, 0, 10, "0.9", "BM25 term-frequency saturation"),
+    D("retrieval", "bm25_b", bm25_b, 0, 1, "0.75", "BM25 length normalisation"),
+    U("retrieval", "candidates", candidates, 1, 1000, "50", "results taken from each leg"),
+    U("retrieval", "dense_ef", dense_ef, 1, 4096, "128", "ANN search breadth"),
+    U("retrieval", "threads", threads, 1, 64, "2", "search threads per worker (BM25, ANN)"),
+    U("retrieval", "leg_timeout_ms", leg_timeout_ms, 10, 600000, "5000",
+      "deadline of each retrieval leg"),
+    S("retrieval", "cite_aliases", cite_aliases, CT_STR, "",
+      "extra code aliases for citations: NAME=DOC_ID, comma-separated (KUHP=KUHP)"),
 };
 
 #define CFG_NROWS (sizeof cfg_rows / sizeof cfg_rows[0])
@@ -106,7 +155,20 @@ static int cfg_set(struct cfg *c, const struct cfg_row *r, const char *v, char *
         if (parse_bool(v, (int *)field) != 0)
             goto bad;
         return 0;
+    case CT_DOUBLE: {
+        char *end;
+        errno = 0;
+        double d = strtod(v, &end);
+        if (errno != 0 || end == v || *end != '\0' || !(d >= r->dmin && d <= r->dmax)) {
+            snprintf(err, cap, "%s.%s: %s is not a number from %g to %g", r->info.section,
+                     r->info.key, v, r->dmin, r->dmax);
+            return -1;
+        }
+        *(double *)field = d;
+        return 0;
+    }
     case CT_LOGLEVEL:
+    case CT_SECRET:
     case CT_STR: {
         enum log_level l;
         if (r->type == CT_LOGLEVEL && log_level_parse(v, &l) != 0)
@@ -162,6 +224,14 @@ static int on_ini(void *ud, const char *section, const char *key, const char *va
     x->err_line = x->line;
     if (r == NULL) {
         snprintf(x->err, sizeof x->err, "unknown key [%s] %s", section, key);
+        return 0;
+    }
+    if (r->type == CT_SECRET) {
+        snprintf(x->err, sizeof x->err,
+                 "[%s] %s is a secret: set it in the environment as LEXRAG_%s_%s, not in the file",
+                 section, key, r->info.section, r->info.key);
+        for (char *p = strstr(x->err, "LEXRAG_"); p && *p; p++)
+            *p = (char)toupper((unsigned char)*p);
         return 0;
     }
     char e[400];
@@ -237,8 +307,10 @@ int cfg_load(struct cfg *c, const char *path, char **err)
 size_t cfg_keys(const struct cfg_key_info **out)
 {
     static struct cfg_key_info infos[CFG_NROWS];
-    for (size_t i = 0; i < CFG_NROWS; i++)
+    for (size_t i = 0; i < CFG_NROWS; i++) {
         infos[i] = cfg_rows[i].info;
+        infos[i].secret = cfg_rows[i].type == CT_SECRET;
+    }
     *out = infos;
     return CFG_NROWS;
 }
@@ -252,6 +324,8 @@ int cfg_get_string(const struct cfg *c, const char *section, const char *key, ch
     switch (r->type) {
     case CT_ULONG: snprintf(buf, cap, "%lu", *(const unsigned long *)field); break;
     case CT_BOOL: snprintf(buf, cap, "%s", *(const int *)field ? "true" : "false"); break;
+    case CT_DOUBLE: snprintf(buf, cap, "%g", *(const double *)field); break;
+    case CT_SECRET: snprintf(buf, cap, "%s", field[0] ? "(set)" : ""); break;
     case CT_STR:
     case CT_LOGLEVEL: snprintf(buf, cap, "%s", field); break;
     }

@@ -22,6 +22,29 @@ struct cfg {
     /* [log] */
     char log_level[16];
     int access_log;
+    /* [postgres] */
+    char pg_conninfo[LX_CFG_STR_MAX_BYTES];
+    unsigned long pg_pool_size, pg_timeout_ms;
+    /* [redis] */
+    int redis_enabled;
+    char redis_host[128];
+    unsigned long redis_port;
+    char redis_password[128]; /* secret: environment only */
+    unsigned long redis_timeout_ms, embed_cache_ttl_s;
+    /* [embedder] */
+    char emb_kind[16]; /* "hash" or "openai" */
+    unsigned long emb_dim;
+    char emb_url[LX_CFG_STR_MAX_BYTES];
+    char emb_model[128];
+    char emb_api_key[256]; /* secret: environment only */
+    unsigned long emb_batch, emb_timeout_ms, emb_retries;
+    /* [index] */
+    char index_dir[LX_CFG_STR_MAX_BYTES];
+    unsigned long index_check_ms;
+    /* [retrieval] */
+    double rrf_k, weight_bm25, weight_dense, bm25_k1, bm25_b;
+    unsigned long candidates, dense_ef, threads, leg_timeout_ms;
+    char cite_aliases[LX_CFG_STR_MAX_BYTES];
 };
 
 /* Fill *c with the defaults, then the file at path (NULL or "" for none), then the environment.
@@ -32,6 +55,7 @@ void cfg_defaults(struct cfg *c);
 /* For the docs test and --print-config: iterate the known keys. */
 struct cfg_key_info {
     const char *section, *key, *help;
+    int secret; /* environment only: documented by its variable name, never as `key =` */
 };
 size_t cfg_keys(const struct cfg_key_info **out);
 /* Write the effective value of section.key into buf; -1 if unknown. */

@@ -1,0 +1,32 @@
+# bench/lib.sh -- helpers for the benchmark scripts (sourced): the machine description every
+# figure carries, and replacing a marked section of docs/benchmarks.md with fresh results.
+# shellcheck shell=bash
+
+bench_machine() { # one line: CPU model, cores, memory, kernel, date
+    local cpu mem
+    cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+    mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
+    printf '%s, %s cores, %s, Linux %s, %s' "${cpu:-unknown CPU}" "$(nproc)" "$mem" \
+        "$(uname -r)" "$(date -u +%Y-%m-%dT%H:%MZ)"
+}
+
+# bench_record NAME FILE: put FILE's contents between the markers
+# <!-- bench:NAME:begin --> and <!-- bench:NAME:end --> in docs/benchmarks.md (appended with
+# the markers when they are not there yet).
+bench_record() {
+    local name=$1 file=$2 doc="$LX_ROOT/docs/benchmarks.md"
+    local begin="<!-- bench:$name:begin -->" end="<!-- bench:$name:end -->"
+    [ -f "$doc" ] || printf '# lexrag benchmarks\n' >"$doc"
+    if ! grep -qF "$begin" "$doc"; then
+        printf '\n%s\n%s\n' "$begin" "$end" >>"$doc"
+    fi
+    python3 - "$doc" "$begin" "$end" "$file" <<'PY'
+import sys
+doc, begin, end, part = sys.argv[1:5]
+text = open(doc, encoding="utf-8").read()
+new = open(part, encoding="utf-8").read().rstrip("\n")
+a = text.index(begin) + len(begin)
+b = text.index(end, a)
+open(doc, "w", encoding="utf-8").write(text[:a] + "\n" + new + "\n" + text[b:])
+PY
+}
