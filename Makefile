@@ -39,7 +39,7 @@ TOOL_BINS   := $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(TOOL_SRCS)))
 FORMAT_FILES = $(SHARED_SRCS) $(SHARED_CXX) $(FCGI_SRCS) shared/*.h fcgi/*.h $(UNIT_SRCS) \
                $(TOOL_SRCS) $(wildcard tools/*.c tools/*.h bench/*.c)
 
-.PHONY: all tests bench-bins check check-plain check-asan demo bench install clean format format-check
+.PHONY: all tests bench-bins bench-quality check check-plain check-asan demo bench install clean format format-check
 
 all: $(BUILD)/lexrag-fcgi $(TOOLS)
 
@@ -48,7 +48,7 @@ $(SHARED_LIB): $(SHARED_OBJS)
 	ar rcs $@ $^
 
 $(BUILD)/lexrag-fcgi: $(WORKER_OBJS) $(SHARED_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 
 # lexrag-ingest: its phases are tools/ingest_*.c; the SQL migrations are compiled in.
 INGEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/*.c))
@@ -62,7 +62,7 @@ $(BUILD)/obj/tools/ingest_db.o: $(BUILD)/gen/migrations.h
 $(BUILD)/obj/tools/%.o: CPPFLAGS += -I$(BUILD)/gen
 
 $(BUILD)/lexrag-ingest: $(INGEST_OBJS) $(SHARED_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -112,6 +112,9 @@ demo:
 
 bench: bench-bins
 	bench/run
+
+bench-quality: all
+	bench/quality.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/lexrag $(DESTDIR)/lib/systemd/system \

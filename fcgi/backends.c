@@ -22,7 +22,7 @@
 #include "../shared/up_multi.h"
 #include "search_jobs.h"
 
-#define BACKENDS_PG_MAX_QUEUED 4096
+#define BACKENDS_PG_MAX_QUEUED   4096
 #define BACKENDS_POOL_MAX_QUEUED 4096
 
 static uint64_t file_stamp(const char *path)
@@ -142,9 +142,10 @@ struct backends *backends_new(struct event_base *base, const struct cfg *cfg, ch
     b->base = base;
     snprintf(b->bm25_dir, sizeof b->bm25_dir, "%s/bm25", cfg->index_dir);
     snprintf(b->ann_path, sizeof b->ann_path, "%s/dense.ann", cfg->index_dir);
+    snprintf(b->bm25_generation, sizeof b->bm25_generation, "%s/bm25.generation", cfg->index_dir);
     b->http = up_multi_new(base);
-    b->pg = pgc_pool_new(base, cfg->pg_conninfo, (unsigned)cfg->pg_pool_size,
-                         BACKENDS_PG_MAX_QUEUED);
+    b->pg =
+        pgc_pool_new(base, cfg->pg_conninfo, (unsigned)cfg->pg_pool_size, BACKENDS_PG_MAX_QUEUED);
     if (cfg->redis_enabled)
         b->rds = rds_new(base, cfg->redis_host, (int)cfg->redis_port, cfg->redis_password);
     struct emb_config ec = {cfg->emb_kind,
@@ -219,10 +220,10 @@ int backends_health(struct backends *b, json_t *checks)
     int have_ann = b->ann != NULL;
     int have_bm25 = search_bm25_available(b);
     down += !have_ann || !have_bm25;
-    json_object_set_new(
-        checks, "index",
-        json_pack("{s:s,s:b,s:i,s:b,s:s}", "status", have_ann && have_bm25 ? "ok" : "missing",
-                  "bm25", have_bm25, "vectors", have_ann ? (int)ann_count(b->ann->ix) : 0,
-                  "dense", have_ann, "error", b->index_error));
+    json_object_set_new(checks, "index",
+                        json_pack("{s:s,s:b,s:i,s:b,s:s}", "status",
+                                  have_ann && have_bm25 ? "ok" : "missing", "bm25", have_bm25,
+                                  "vectors", have_ann ? (int)ann_count(b->ann->ix) : 0, "dense",
+                                  have_ann, "error", b->index_error));
     return down;
 }

@@ -36,7 +36,7 @@ struct backends {
     struct emb *emb;
     struct tpool *pool;
     struct ann_ref *ann; /* NULL until an index is there */
-    char bm25_dir[600], ann_path[600];
+    char bm25_dir[600], bm25_generation[600], ann_path[600];
     struct event *index_timer;
     uint64_t ann_stamp; /* of the loaded file: inode ^ mtime ^ size */
     int ann_loading;

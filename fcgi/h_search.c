@@ -36,8 +36,8 @@
 #include "worker.h"
 
 #define SEARCH_QUERY_MAX_CHARS 2000
-#define SEARCH_TOP_K_MAX 100
-#define SEARCH_KEY_MAX_BYTES 160
+#define SEARCH_TOP_K_MAX       100
+#define SEARCH_KEY_MAX_BYTES   160
 /* Definitions of the asked term that no leg found, added after those it did. */
 #define SEARCH_EXTRA_DEFS 3
 
@@ -262,11 +262,10 @@ static void search_citation(struct search *s)
 {
     /* The article itself; an article inserted or changed by an amending law lives under that
      * law with amends = the cited law ("Pasal 12B UU 31/1999 jo. UU 20/2001"). */
-    static const char sql[] =
-        "SELECT " SEARCH_COLUMNS " FROM chunks"
-        " WHERE kind <> 'definition' AND pasal = $2"
-        "   AND (doc_id = $1 OR amends = $1 OR doc_id = $3)"
-        " ORDER BY (doc_id = $1) DESC, (doc_id = $3) DESC, year, id LIMIT $4";
+    static const char sql[] = "SELECT " SEARCH_COLUMNS " FROM chunks"
+                              " WHERE kind <> 'definition' AND pasal = $2"
+                              "   AND (doc_id = $1 OR amends = $1 OR doc_id = $3)"
+                              " ORDER BY (doc_id = $1) DESC, (doc_id = $3) DESC, year, id LIMIT $4";
     char limit[16];
     snprintf(limit, sizeof limit, "%ld", s->top_k);
     const char *params[] = {s->cite.doc_id, s->cite.pasal,
@@ -274,7 +273,8 @@ static void search_citation(struct search *s)
     s->cache_state = "none";
     s->subs[0] = s->query;
     s->nsub = 1;
-    s->pg_op = pgc_query(s->b->pg, sql, 4, params, (unsigned)s->cfg->pg_timeout_ms, on_cite_rows, s);
+    s->pg_op =
+        pgc_query(s->b->pg, sql, 4, params, (unsigned)s->cfg->pg_timeout_ms, on_cite_rows, s);
     if (s->pg_op == NULL)
         req_reply_error(s->r, LX_ENOMEM, "out of memory");
 }
@@ -293,11 +293,11 @@ static void add_result(json_t *results, const PGresult *res, int row, const stru
 {
     json_t *o = row_json(res, row);
     json_object_set_new(o, "score", json_real(it ? it->score : 0.0));
-    json_object_set_new(o, "dense_rank", it && it->rank[RRF_DENSE]
-                                             ? json_integer(it->rank[RRF_DENSE])
-                                             : json_null());
-    json_object_set_new(o, "bm25_rank", it && it->rank[RRF_BM25] ? json_integer(it->rank[RRF_BM25])
-                                                                  : json_null());
+    json_object_set_new(o, "dense_rank",
+                        it && it->rank[RRF_DENSE] ? json_integer(it->rank[RRF_DENSE])
+                                                  : json_null());
+    json_object_set_new(o, "bm25_rank",
+                        it && it->rank[RRF_BM25] ? json_integer(it->rank[RRF_BM25]) : json_null());
     json_array_append_new(results, o);
 }
 
@@ -359,7 +359,8 @@ static void search_fetch(struct search *s)
     for (int leg = 0; leg < 2; leg++)
         for (unsigned i = 0; i < s->nsub; i++)
             if (!s->failed[leg] && s->nids[leg][i] > 0 &&
-                rrf_add(&s->fused, legs[leg], w[leg], s->ids[leg][i], (size_t)s->nids[leg][i]) != 0) {
+                rrf_add(&s->fused, legs[leg], w[leg], s->ids[leg][i], (size_t)s->nids[leg][i]) !=
+                    0) {
                 req_reply_error(s->r, LX_ENOMEM, "out of memory");
                 return;
             }
@@ -399,7 +400,8 @@ static void search_fetch(struct search *s)
                             s->year_max ? ymax : NULL,
                             s->is_def ? s->def_term : NULL};
     s->t_fetch0 = req_elapsed_ms(s->r);
-    s->pg_op = pgc_query(s->b->pg, sql, 6, params, (unsigned)s->cfg->pg_timeout_ms, on_fetch_rows, s);
+    s->pg_op =
+        pgc_query(s->b->pg, sql, 6, params, (unsigned)s->cfg->pg_timeout_ms, on_fetch_rows, s);
     if (s->pg_op == NULL)
         req_reply_error(s->r, LX_ENOMEM, "out of memory");
 }
@@ -413,8 +415,8 @@ static void search_legs_done(struct search *s)
     search_abort(s->r, s); /* whatever is still running is not waited for */
     int need_bm25 = s->mode != MODE_DENSE, need_dense = s->mode != MODE_BM25;
     if ((!need_bm25 || s->failed[LEG_BM25]) && (!need_dense || s->failed[LEG_DENSE])) {
-        const char *e = need_dense && s->failed[LEG_DENSE] ? s->leg_err[LEG_DENSE]
-                                                          : s->leg_err[LEG_BM25];
+        const char *e =
+            need_dense && s->failed[LEG_DENSE] ? s->leg_err[LEG_DENSE] : s->leg_err[LEG_BM25];
         req_reply_error(s->r, LX_EUNAVAIL, "retrieval unavailable: %s", e);
         return;
     }

@@ -16,10 +16,8 @@ struct route {
 };
 
 static const struct route routes[] = {
-    {"GET", "/api/health", h_health, 0},
-    {"POST", "/api/search", h_search, 0},
-    {"GET", "/api/_test/hold", h_test_hold, 1},
-    {"GET", "/api/_test/stream", h_test_stream, 1},
+    {"GET", "/api/health", h_health, 0},         {"POST", "/api/search", h_search, 0},
+    {"GET", "/api/_test/hold", h_test_hold, 1},  {"GET", "/api/_test/stream", h_test_stream, 1},
     {"POST", "/api/_test/echo", h_test_echo, 1},
 };
 

@@ -15,7 +15,18 @@
 struct search_thread {
     struct backends *b;
     bm25_index *bm25;
+    uint64_t generation; /* stamp of bm25.generation when bm25 was opened */
 };
+
+/* lexrag-ingest reindex swaps a rebuilt BM25 directory in and rewrites bm25.generation; an
+ * open Xapian handle would go on reading the old files, so a new stamp means open anew. */
+static uint64_t generation_stamp(const struct backends *b)
+{
+    struct stat st;
+    if (stat(b->bm25_generation, &st) != 0)
+        return 0;
+    return (uint64_t)st.st_ino ^ ((uint64_t)st.st_mtim.tv_sec << 20) ^ (uint64_t)st.st_mtim.tv_nsec;
+}
 
 void *search_thread_init(unsigned idx, void *ud)
 {
@@ -50,9 +61,15 @@ static double mono_ms(void)
 static void bm25_work(struct leg_job *j, struct search_thread *t)
 {
     char *err = NULL;
-    if (t->bm25 == NULL)
+    uint64_t gen = generation_stamp(j->b);
+    if (t->bm25 != NULL && gen != t->generation) {
+        bm25_close(t->bm25);
+        t->bm25 = NULL;
+    }
+    if (t->bm25 == NULL) {
         t->bm25 = bm25_open(j->b->bm25_dir, &err);
-    else if (bm25_reopen(t->bm25, &err) < 0) { /* a newer revision, or a swapped index */
+        t->generation = gen;
+    } else if (bm25_reopen(t->bm25, &err) < 0) { /* a newer revision, or a swapped index */
         bm25_close(t->bm25);
         free(err);
         err = NULL;

@@ -337,8 +337,7 @@ struct worker *worker_new(const struct cfg *c, const char *config_path, int list
     w->backends = backends_new(w->base, &w->cfg, &berr);
     if (w->backends == NULL) {
         snprintf(w->backends_error, sizeof w->backends_error, "%s", berr ? berr : "?");
-        log_error(NULL, "msg=\"retrieval backends not available\" error=\"%s\"",
-                  w->backends_error);
+        log_error(NULL, "msg=\"retrieval backends not available\" error=\"%s\"", w->backends_error);
         free(berr);
     }
     struct timeval tv = lx_tv_ms(LX_LAG_INTERVAL_MS);

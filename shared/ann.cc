@@ -33,6 +33,10 @@
  * may search it. The builder is single-threaded (one writer: lexrag-ingest). */
 #include "ann.h"
 
+/* hnswlib's own SIMD code is compiled out: the distance is ours (chosen at run time, below), and
+ * its prefetches read one slot past a full link list (nmslib/hnswlib#107, #578: ASan reports
+ * it while building); ann_search prefetches within bounds instead. */
+#define NO_MANUAL_VECTORIZATION
 #include <hnswlib/hnswlib.h>
 
 #include <fcntl.h>
@@ -339,16 +343,20 @@ class AnnHnsw final : public hnswlib::HierarchicalNSW<float>
         metric_hops = 0;
     }
 
-    /* Search with ef (>= k) without touching ef_: hnswlib's searchKnn with its descent, but
-     * the base layer searched with the caller's ef. Returns (distance, internal id) pairs. */
+    /* The k nearest as (distance, internal id), nearest first, searching the base layer with a
+     * beam of ef (>= k). hnswlib 0.6.2's searchKnn reads the shared ef_; this is its algorithm
+     * (greedy descent, then searchBaseLayerST) with the beam as an argument, and with
+     * prefetches that stay inside the lists (hnswlib's read one slot past them). Read-only but
+     * for a visited list taken from hnswlib's pool (which has its own mutex). */
     void search(const float *q, size_t k, size_t ef,
                 std::vector<std::pair<float, hnswlib::tableint>> &out) const
     {
         out.clear();
         if (cur_element_count == 0 || k == 0)
             return;
+        ef = std::max(ef, k);
         hnswlib::tableint cur = enterpoint_node_;
-        float curdist = fstdistfunc_(q, getDataByInternalId(cur), dist_func_param_);
+        float curdist = dist(q, cur);
         for (int level = maxlevel_; level > 0; level--) {
             bool changed = true;
             while (changed) {
@@ -357,7 +365,9 @@ class AnnHnsw final : public hnswlib::HierarchicalNSW<float>
                 size_t size = getListCount(ll);
                 const hnswlib::tableint *nb = reinterpret_cast<const hnswlib::tableint *>(ll + 1);
                 for (size_t i = 0; i < size; i++) {
-                    float d = fstdistfunc_(q, getDataByInternalId(nb[i]), dist_func_param_);
+                    if (i + 1 < size)
+                        __builtin_prefetch(getDataByInternalId(nb[i + 1]));
+                    float d = dist(q, nb[i]);
                     if (d < curdist) {
                         curdist = d;
                         cur = nb[i];
@@ -366,8 +376,49 @@ class AnnHnsw final : public hnswlib::HierarchicalNSW<float>
                 }
             }
         }
-        auto top = num_deleted_ ? searchBaseLayerST<true, false>(cur, q, std::max(ef, k))
-                                : searchBaseLayerST<false, false>(cur, q, std::max(ef, k));
+
+        typedef std::pair<float, hnswlib::tableint> Cand;
+        std::priority_queue<Cand, std::vector<Cand>, CompareByFirst> top;  /* farthest on top */
+        std::priority_queue<Cand, std::vector<Cand>, CompareByFirst> todo; /* -distance */
+        hnswlib::VisitedList *vl = visited_list_pool_->getFreeVisitedList();
+        hnswlib::vl_type *visited = vl->mass, tag = vl->curV;
+        top.emplace(curdist, cur);
+        todo.emplace(-curdist, cur);
+        visited[cur] = tag;
+        float bound = curdist;
+        while (!todo.empty()) {
+            Cand c = todo.top();
+            if (-c.first > bound && top.size() >= ef)
+                break;
+            todo.pop();
+            hnswlib::linklistsizeint *ll = get_linklist0(c.second);
+            size_t size = getListCount(ll);
+            const hnswlib::tableint *nb = reinterpret_cast<const hnswlib::tableint *>(ll + 1);
+            if (size > 0) {
+                __builtin_prefetch(visited + nb[0]);
+                __builtin_prefetch(getDataByInternalId(nb[0]));
+            }
+            for (size_t j = 0; j < size; j++) {
+                if (j + 1 < size) {
+                    __builtin_prefetch(visited + nb[j + 1]);
+                    __builtin_prefetch(getDataByInternalId(nb[j + 1]));
+                }
+                hnswlib::tableint id = nb[j];
+                if (visited[id] == tag)
+                    continue;
+                visited[id] = tag;
+                float d = dist(q, id);
+                if (top.size() < ef || d < bound) {
+                    todo.emplace(-d, id);
+                    top.emplace(d, id);
+                    if (top.size() > ef)
+                        top.pop();
+                    bound = top.top().first;
+                }
+            }
+        }
+        visited_list_pool_->releaseVisitedList(vl);
+
         while (top.size() > k)
             top.pop();
         out.resize(top.size());
@@ -380,7 +431,7 @@ class AnnHnsw final : public hnswlib::HierarchicalNSW<float>
     /* Take over the validated parts read by ann_load (which no longer owns them). */
     void adopt(size_t dim, size_t count, size_t m, size_t ef_construction, double mult,
                int maxlevel, hnswlib::tableint enterpoint, char *level0, char **link_lists,
-               std::vector<int> &&levels, size_t num_deleted)
+               std::vector<int> &&levels)
     {
         data_size_ = dim * sizeof(float);
         M_ = maxM_ = m;
@@ -397,7 +448,7 @@ class AnnHnsw final : public hnswlib::HierarchicalNSW<float>
         size_data_per_element_ = label_offset_ + sizeof(hnswlib::labeltype);
         maxlevel_ = maxlevel;
         enterpoint_node_ = enterpoint;
-        num_deleted_ = num_deleted;
+        num_deleted_ = 0;
         visited_list_pool_ = new hnswlib::VisitedListPool(1, (int)std::max<size_t>(count, 1));
         /* From here nothing throws: the destructor frees what cur_element_count covers. */
         element_levels_ = std::move(levels);
@@ -405,6 +456,11 @@ class AnnHnsw final : public hnswlib::HierarchicalNSW<float>
         linkLists_ = link_lists;
         max_elements_ = count;
         cur_element_count = count;
+    }
+
+    float dist(const float *q, hnswlib::tableint id) const
+    {
+        return fstdistfunc_(q, getDataByInternalId(id), dist_func_param_);
     }
 
     const char *vector_at(size_t i) const
@@ -832,14 +888,15 @@ ann_index *ann_load(const char *path, unsigned want_dim, char **err)
     }
 
     /* The graph: every neighbour exists and lives on the level it is linked from. */
-    size_t deleted = 0;
     std::vector<hnswlib::labeltype> labels(count);
     for (size_t i = 0; i < count; i++) {
         const char *el = parts.level0 + i * per_element;
         unsigned short n0;
         memcpy(&n0, el, sizeof n0);
-        if ((unsigned char)el[2] & 0x01) /* hnswlib's DELETE_MARK */
-            deleted++;
+        if ((unsigned char)el[2] & 0x01) { /* hnswlib's DELETE_MARK: this shim never deletes */
+            ann_set_err(err, "ann: %s: element %zu marked deleted (corrupt file)", path, i);
+            return nullptr;
+        }
         if (n0 > 2 * m) {
             ann_set_err(err, "ann: %s: element %zu: %u level-0 links, max %zu (corrupt file)",
                         path, i, n0, 2 * m);
@@ -891,7 +948,7 @@ ann_index *ann_load(const char *path, unsigned want_dim, char **err)
     ix->space.reset(new AnnSpace(dim));
     ix->hnsw.reset(new AnnHnsw(ix->space.get()));
     ix->hnsw->adopt(dim, count, m, f_efc, f_mult, count > 0 ? f_maxlevel : -1, f_enterpoint,
-                    parts.level0, parts.links, std::move(levels), deleted);
+                    parts.level0, parts.links, std::move(levels));
     parts.level0 = nullptr; /* the index owns them now */
     parts.links = nullptr;
     parts.n_links = 0;

@@ -28,13 +28,13 @@ struct bm25_unit {
     const char *doc_type; /* "UU", "PP", "KUHP" */
     const char *number;   /* "31"; may be NULL */
     int year;
-    const char *pasal; /* "2", "12B", "303 bis" */
+    const char *pasal;              /* "2", "12B", "303 bis" */
     const char *title, *bab, *text; /* bab may be NULL */
 };
 
-struct bm25_filter {      /* every field optional */
-    const char *doc_type; /* NULL: any */
-    const char *doc_id;   /* NULL: any */
+struct bm25_filter {        /* every field optional */
+    const char *doc_type;   /* NULL: any */
+    const char *doc_id;     /* NULL: any */
     int year_min, year_max; /* 0: unbounded */
 };
 

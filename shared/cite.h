@@ -12,11 +12,11 @@
 #define LX_CITE_FIELD_BYTES 32
 
 struct cite {
-    char doc_type[LX_CITE_FIELD_BYTES]; /* "UU", "PP", "PERPU", "PERPRES", or the alias */
-    char number[LX_CITE_FIELD_BYTES];   /* "31"; "" for a code alias */
-    int year;                           /* 1999; 0 for a code alias */
-    char pasal[LX_CITE_FIELD_BYTES];    /* "2", "12B", "303 bis" (as cited, normalised) */
-    char ayat[LX_CITE_FIELD_BYTES];     /* "1"; "" when none */
+    char doc_type[LX_CITE_FIELD_BYTES];      /* "UU", "PP", "PERPU", "PERPRES", or the alias */
+    char number[LX_CITE_FIELD_BYTES];        /* "31"; "" for a code alias */
+    int year;                                /* 1999; 0 for a code alias */
+    char pasal[LX_CITE_FIELD_BYTES];         /* "2", "12B", "303 bis" (as cited, normalised) */
+    char ayat[LX_CITE_FIELD_BYTES];          /* "1"; "" when none */
     char doc_id[LX_CITE_FIELD_BYTES * 2];    /* "UU-31-1999", or the alias's doc_id ("KUHP") */
     char jo_doc_id[LX_CITE_FIELD_BYTES * 2]; /* "UU-20-2001" for "jo. UU 20/2001", else "" */
 };

@@ -271,8 +271,8 @@ static int batch_send(struct emb_batch *b)
     json_t *input = json_array();
     for (size_t i = 0; i < b->n; i++)
         json_array_append_new(input, json_string(op->texts[b->first + i]));
-    json_t *req = json_pack("{s:s,s:o,s:s}", "model", e->model, "input", input,
-                            "encoding_format", "float");
+    json_t *req =
+        json_pack("{s:s,s:o,s:s}", "model", e->model, "input", input, "encoding_format", "float");
     char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
     json_decref(req);
     if (body != NULL)
@@ -336,7 +336,7 @@ void emb_cancel(struct emb_op *op)
         return;
     }
     for (size_t i = 0; i < op->nbatches; i++) { /* the calls die; the op is freed when the */
-        struct emb_batch *b = &op->batches[i]; /* last batch reports, or now if none is left */
+        struct emb_batch *b = &op->batches[i];  /* last batch reports, or now if none is left */
         if (!b->done) {
             up_cancel(b->call);
             b->call = NULL;

@@ -70,9 +70,9 @@ enum { EMB_K_WORD = 1, EMB_K_NUMBER, EMB_K_BIGRAM, EMB_K_STOP };
  * indonesia). Without IDF they dominate every vector; measured on the dev questions with
  * bench/ann_eval.c (dense Recall@10 0.56 -> 0.60 at dim 384). Sorted (strcmp). */
 static const char *const emb_boilerplate[] = {
-    "angka",    "atur", "ayat",      "bab",  "bagaimana", "dasar",  "huruf",
-    "indonesia", "laksana", "lanjut",  "maksud", "nomor", "pasal",  "perintah", "republik",
-    "sua",      "tahun",  "tentu",  "tetap",  "undang",
+    "angka",     "atur",    "ayat",   "bab",    "bagaimana", "dasar",  "huruf",
+    "indonesia", "laksana", "lanjut", "maksud", "nomor",     "pasal",  "perintah",
+    "republik",  "sua",     "tahun",  "tentu",  "tetap",     "undang",
 };
 
 static int emb_cmp_str(const void *key, const void *elem)

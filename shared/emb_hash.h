@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #define LX_EMB_HASH_DIM_DEFAULT 384
-#define LX_EMB_DIM_MAX 4096
+#define LX_EMB_DIM_MAX          4096
 
 /* Embed text[0..len) into out[dim] (dim 8..LX_EMB_DIM_MAX). A text with no features gives the
  * zero vector. */

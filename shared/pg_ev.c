@@ -60,7 +60,7 @@ struct pgc_pool {
     unsigned max_conns, max_queued, nconns, nqueued;
     struct pgc_conn *conns;
     struct pgc_op *qhead, *qtail;
-    struct event *retry; /* backoff timer; also runs deferred failures */
+    struct event *retry;   /* backoff timer; also runs deferred failures */
     struct pgc_op *failed; /* ops to fail from the loop, not inside pgc_query() */
     unsigned backoff_ms;
     unsigned connect_timeout_ms; /* added (tests) */
@@ -199,8 +199,8 @@ static void conn_drop(struct pgc_conn *c, enum lx_err e, const char *msg)
         if (p->backoff_ms > PG_BACKOFF_MAX_MS)
             p->backoff_ms = PG_BACKOFF_MAX_MS;
         p->down_until_ms = now_ms(p) + p->backoff_ms;
-        log_warn(NULL, "msg=\"postgres connection failed\" error=\"%s\" retry_ms=%u",
-                 p->last_error, p->backoff_ms);
+        log_warn(NULL, "msg=\"postgres connection failed\" error=\"%s\" retry_ms=%u", p->last_error,
+                 p->backoff_ms);
     } else if (PQstatus(c->pg) == CONNECTION_BAD) {
         p->up = 0;
         log_warn(NULL, "msg=\"postgres connection lost\" error=\"%s\"", p->last_error);
@@ -266,9 +266,7 @@ static void conn_connect_step(struct pgc_conn *c)
         p->down_until_ms = 0;
         conn_become_idle(c);
         return;
-    default:
-        conn_drop(c, LX_EUNAVAIL, PQerrorMessage(c->pg));
-        return;
+    default: conn_drop(c, LX_EUNAVAIL, PQerrorMessage(c->pg)); return;
     }
 }
 
@@ -346,8 +344,8 @@ static void conn_send(struct pgc_conn *c, struct pgc_op *op)
     c->state = PGC_BUSY;
     c->op = op;
     op->conn = c;
-    if (!PQsendQueryParams(c->pg, op->sql, op->nparams, NULL, (const char *const *)op->params,
-                           NULL, NULL, 0)) {
+    if (!PQsendQueryParams(c->pg, op->sql, op->nparams, NULL, (const char *const *)op->params, NULL,
+                           NULL, 0)) {
         conn_drop(c, LX_EUNAVAIL, PQerrorMessage(c->pg));
         return;
     }

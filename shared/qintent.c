@@ -10,21 +10,37 @@
 
 /* Leading phrases, longest first where one is a prefix of another. */
 static const char *const qi_heads[] = {
-    "apa yang dimaksud dengan ", "apakah yang dimaksud dengan ", "yang dimaksud dengan ",
-    "apa yang dimaksud ",        "apa definisi dari ",           "apa definisi ",
-    "apakah definisi ",          "apa pengertian dari ",         "apa pengertian ",
-    "apakah pengertian ",        "apa arti dari ",               "apa arti ",
-    "apa maksud dari ",          "apa maksud ",                  "apa itu ",
-    "apakah itu ",               "definisi dari ",               "definisi ",
-    "pengertian dari ",          "pengertian ",                  "arti dari ",
-    "jelaskan definisi ",        "jelaskan pengertian ",         "sebutkan definisi ",
+    "apa yang dimaksud dengan ",
+    "apakah yang dimaksud dengan ",
+    "yang dimaksud dengan ",
+    "apa yang dimaksud ",
+    "apa definisi dari ",
+    "apa definisi ",
+    "apakah definisi ",
+    "apa pengertian dari ",
+    "apa pengertian ",
+    "apakah pengertian ",
+    "apa arti dari ",
+    "apa arti ",
+    "apa maksud dari ",
+    "apa maksud ",
+    "apa itu ",
+    "apakah itu ",
+    "definisi dari ",
+    "definisi ",
+    "pengertian dari ",
+    "pengertian ",
+    "arti dari ",
+    "jelaskan definisi ",
+    "jelaskan pengertian ",
+    "sebutkan definisi ",
     "sebutkan pengertian ",
 };
 /* Trailing phrases: "X adalah apa?", "X itu apa?". */
 static const char *const qi_tails[] = {" adalah apa", " itu apa", " ialah apa", " artinya apa"};
 /* Where a term stops: what follows names the law ("... menurut UU 31/1999"). */
-static const char *const qi_stops[] = {" menurut ", " dalam ", " berdasarkan ", " pada ",
-                                       " di dalam ", " sesuai "};
+static const char *const qi_stops[] = {" menurut ", " dalam ",    " berdasarkan ",
+                                       " pada ",    " di dalam ", " sesuai "};
 
 /* Lower-case copy with blanks folded and the ends trimmed; map[i] is the source index. */
 static size_t qi_fold(const char *q, char *out, size_t *map, size_t cap)

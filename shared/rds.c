@@ -14,7 +14,7 @@
 
 #define RDS_BACKOFF_MIN_MS 200
 #define RDS_BACKOFF_MAX_MS 5000
-#define RDS_MGET_MAX_KEYS 256
+#define RDS_MGET_MAX_KEYS  256
 
 struct rds_cmd {
     struct rds *r;

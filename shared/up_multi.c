@@ -75,7 +75,8 @@ static int on_curl_socket(CURL *e, curl_socket_t fd, int what, void *ud, void *s
         curl_multi_assign(m->multi, fd, NULL);
         return 0;
     }
-    short fl = EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
+    short fl =
+        EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
     if (ev == NULL) {
         if ((ev = event_new(m->base, fd, fl, on_sock_ready, m)) == NULL)
             return -1;
@@ -228,8 +229,7 @@ void up_multi_free(struct up_multi *m)
 }
 
 struct up_call *up_post(struct up_multi *m, const char *url, const char *bearer, const char *body,
-                        size_t len, unsigned timeout_ms, up_data_cb data, up_done_cb done,
-                        void *ud)
+                        size_t len, unsigned timeout_ms, up_data_cb data, up_done_cb done, void *ud)
 {
     struct up_call *c = calloc(1, sizeof *c);
     if (c == NULL)

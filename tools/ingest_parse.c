@@ -132,8 +132,10 @@ static int add_definitions(struct ing_set *s, const struct ing_unit *art)
 {
     static struct defs_item items[PARSE_DEFS_MAX];
     size_t len = strlen(art->text);
-    size_t n = defs_split(art->text, len, items, PARSE_DEFS_MAX), at;
-    if (n < 2)
+    size_t n = defs_split(art->text, len, items, PARSE_DEFS_MAX), at, termed = 0;
+    for (size_t i = 0; i < n; i++)
+        termed += items[i].term_end > items[i].term_start;
+    if (termed < 2) /* not a list of definitions (a numbered list of duties, say) */
         return 0;
     for (size_t i = 0; i < n; i++) {
         char key[512];
@@ -146,6 +148,8 @@ static int add_definitions(struct ing_set *s, const struct ing_unit *art)
     }
     for (size_t i = 0; i < n; i++) {
         const struct defs_item *it = &items[i];
+        if (it->term_end <= it->term_start)
+            continue; /* an item that defines no term is no definition unit */
         struct ing_unit d = *art;
         d.kind = ING_DEFINITION;
         d.key = arena_printf(s->a, "%s#%u", art->key, it->num);

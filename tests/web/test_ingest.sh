@@ -82,16 +82,23 @@ write_config "$CONF" lexrag "$IDX"
 
 # ---- migrate --------------------------------------------------------------------------------
 
+versions=$(for f in "$LX_ROOT"/sql/[0-9]*_*.sql; do
+    v=${f##*/}
+    v=${v%%_*}
+    echo $((10#$v))
+done | sort -n | paste -sd' ')
+migrations="SELECT string_agg(version || '@' || applied_at, ' ' ORDER BY version)
+            FROM schema_migrations"
 ing migrate1 --config "$CONF" migrate
 is "migrate exits 0" "$RC" 0
-is "migrate records version 1" "$(q "SELECT string_agg(version::text, ' ') FROM schema_migrations")" 1
-applied=$(q 'SELECT applied_at FROM schema_migrations WHERE version = 1')
+is "migrate records every sql/NNN_*.sql ($versions)" \
+    "$(q "SELECT string_agg(version::text, ' ' ORDER BY version) FROM schema_migrations")" \
+    "$versions"
+applied=$(q "$migrations")
 ing migrate2 --config "$CONF" migrate
 is "migrate again exits 0" "$RC" 0
 check "migrate again applies nothing" has migrate2 "0 migrations applied"
-is "... and leaves schema_migrations as it was" \
-    "$(q 'SELECT count(*) || applied_at::text FROM schema_migrations GROUP BY applied_at')" \
-    "1$applied"
+is "... and leaves schema_migrations as it was" "$(q "$migrations")" "$applied"
 
 # ---- load the sample corpus -----------------------------------------------------------------
 

@@ -69,11 +69,12 @@ is "three-part question: one batched upstream call" "$calls" 1
 cfg="$WEB_DIR/par.curl"
 : >"$cfg"
 for i in $(seq 1 100); do
-    printf 'url = "%s/api/search"\nheader = "Content-Type: application/json"\ndata-binary = "{\\"query\\": \\"pemegang izin %s %s\\"}"\noutput = "/dev/null"\n' \
+    # "next": each URL its own body (without it curl joins every data-binary into one)
+    printf 'next\nurl = "%s/api/search"\nheader = "Content-Type: application/json"\ndata-binary = "{\\"query\\": \\"pemegang izin %s %s\\"}"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' \
         "$base" "$i" "$RANDOM$RANDOM" >>"$cfg"
 done
 t0=$EPOCHREALTIME
-codes=$(curl -s --parallel --parallel-immediate --parallel-max 100 -K "$cfg" -w '%{http_code}\n' | sort | uniq -c | tr -s ' ')
+codes=$(curl -s --parallel --parallel-immediate --parallel-max 100 -K "$cfg" | sort | uniq -c | tr -s ' ')
 ms=$(web_ms "$t0")
 diag "100 concurrent uncached searches: $ms ms (one after another would be $((100 * LAT)) ms); codes:$codes"
 is "100 concurrent searches all 200" "$(echo "$codes" | tr -d ' ')" "100200"
