@@ -20,7 +20,7 @@ fi
 dir=$(mktemp -d /tmp/lexrag-bench.XXXXXX)
 trap 'lx_stop_all "$dir" >/dev/null 2>&1; rm -rf "$dir"' EXIT
 bench_stack_up "$dir" "$data/id-law-corpus.jsonl" "$data/id-law-docs.jsonl"
-units=$(grep -E '^ *units' "$dir/ingest.txt" | head -n 1 | sed 's/^ *//')
+units=$(grep -E '^ *units' "$dir/ingest.txt" | head -n 1 | sed 's/^ *units *//; s/ (.*//')
 python3 "$LX_ROOT/bench/eval_search.py" "$BENCH_URL" "$data/id-law-qa-dev.jsonl" --out "$dir/q.md"
 
 out="$dir/quality.md"
@@ -28,7 +28,7 @@ out="$dir/quality.md"
     echo "## Retrieval quality (POST /api/search, real corpus)"
     echo
     echo "Command: \`make bench-quality\` (bench/quality.sh). Corpus: ../shared/data/id-law-corpus.jsonl"
-    echo "($units), questions: id-law-qa-dev.jsonl (299). Built-in hash embedder"
+    echo "($units units), questions: id-law-qa-dev.jsonl (299). Built-in hash embedder"
     echo "(dim 384), BM25 k1 0.9 b 0.75, fusion rrf_k 10, weights bm25 1.0 / dense 0.2 (the"
     echo "defaults), top_k 10. Machine: $(bench_machine)."
     echo

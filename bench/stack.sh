@@ -5,10 +5,10 @@
 # shellcheck shell=bash
 # shellcheck source=../scripts/lib/services.sh
 . "$LX_ROOT/scripts/lib/services.sh"
-# shellcheck source=../tests/lib/pg.sh
-. "$LX_ROOT/tests/lib/pg.sh"
-# shellcheck source=../tests/lib/redis.sh
-. "$LX_ROOT/tests/lib/redis.sh"
+# shellcheck source=../scripts/lib/pg.sh
+. "$LX_ROOT/scripts/lib/pg.sh"
+# shellcheck source=../scripts/lib/redis.sh
+. "$LX_ROOT/scripts/lib/redis.sh"
 
 bench_stack_up() {
     local dir=$1 corpus=$2 docs=$3 port rc _

@@ -8,8 +8,10 @@
  *      waiting), then ANN on a search thread; every leg has the deadline leg_timeout_ms;
  *   4. fuse by reciprocal rank fusion, fetch the texts (with the filters) in one async query,
  *      answer. A dense leg that fails in hybrid mode is named in "degraded".
- * A definition question ("apa definisi X?") also fetches the definitions of X directly and
- * ranks them first: the one the legs ranked best leads. */
+ * A citation of an article the corpus does not have as cited falls back to retrieval (the
+ * answer still carries the parsed citation). A definition question ("apa definisi X?") also
+ * fetches the definitions of X directly and ranks them first, the one the legs ranked best
+ * leading. */
 #include <event2/event.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -81,6 +83,7 @@ struct search {
 };
 
 static void search_legs_done(struct search *s);
+static void search_retrieve(struct search *s);
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
@@ -238,6 +241,10 @@ static void on_cite_rows(void *ud, const PGresult *res, enum lx_err err, const c
     s->pg_op = NULL;
     if (err != LX_OK) {
         req_reply_error(s->r, LX_EUNAVAIL, "database unavailable: %s", msg ? msg : "");
+        return;
+    }
+    if (PQntuples(res) == 0) { /* not in the corpus as cited: search for it instead */
+        search_retrieve(s);
         return;
     }
     json_t *results = json_array();
@@ -633,6 +640,32 @@ static void start_dense(struct search *s)
     embed_misses(s);
 }
 
+/* The retrieval legs, at once; the last to finish fuses and fetches. */
+static void search_retrieve(struct search *s)
+{
+    struct req *r = s->r;
+    s->is_def = qintent_definition(s->query, s->def_term, sizeof s->def_term);
+    s->nsub = split_query(req_arena(r), s->query, s->subs, LX_SPLIT_MAX_PARTS);
+    if (s->nsub == 0) {
+        req_reply_error(r, LX_ENOMEM, "out of memory");
+        return;
+    }
+    s->cache_state = s->mode == MODE_BM25 ? "none" : "bypass";
+    s->leg_timer = evtimer_new(worker_base(req_worker(r)), on_leg_timeout, s);
+    if (s->leg_timer == NULL || arena_defer(req_arena(r), free_event_cb, s->leg_timer) != 0) {
+        req_reply_error(r, LX_ENOMEM, "out of memory");
+        return;
+    }
+    s->pending = 1; /* held while the legs start, so none can finish the search early */
+    if (s->mode != MODE_DENSE)
+        start_bm25(s);
+    if (s->mode != MODE_BM25)
+        start_dense(s);
+    struct timeval tv = lx_tv_ms(s->cfg->leg_timeout_ms);
+    evtimer_add(s->leg_timer, &tv);
+    leg_finished(s);
+}
+
 /* ---- the request ------------------------------------------------------------------------ */
 
 static int parse_filters(struct search *s, json_t *body)
@@ -709,23 +742,5 @@ void h_search(struct req *r)
         search_citation(s);
         return;
     }
-    s->is_def = qintent_definition(s->query, s->def_term, sizeof s->def_term);
-    s->nsub = split_query(req_arena(r), s->query, s->subs, LX_SPLIT_MAX_PARTS);
-    if (s->nsub == 0) {
-        req_reply_error(r, LX_ENOMEM, "out of memory");
-        return;
-    }
-    s->leg_timer = evtimer_new(worker_base(req_worker(r)), on_leg_timeout, s);
-    if (s->leg_timer == NULL || arena_defer(req_arena(r), free_event_cb, s->leg_timer) != 0) {
-        req_reply_error(r, LX_ENOMEM, "out of memory");
-        return;
-    }
-    s->pending = 1; /* held while the legs start, so none can finish the search early */
-    if (s->mode != MODE_DENSE)
-        start_bm25(s);
-    if (s->mode != MODE_BM25)
-        start_dense(s);
-    struct timeval tv = lx_tv_ms(s->cfg->leg_timeout_ms);
-    evtimer_add(s->leg_timer, &tv);
-    leg_finished(s);
+    search_retrieve(s);
 }

@@ -10,7 +10,8 @@
 #   lx_worker_pids DIR                            the workers' pids (multiwatch's children)
 #   lx_start_lighttpd DIR PORT                    lighttpd on 127.0.0.1:PORT
 #   lx_start_apache DIR PORT                      Apache httpd on 127.0.0.1:PORT
-#   lx_stop_all DIR                               SIGTERM all started in DIR, then SIGKILL
+#   lx_stop_all DIR                               SIGTERM all started in DIR, then SIGKILL;
+#                                                 a PostgreSQL of pg.sh in DIR: pg_ctl stop
 #   lx_wait_http URL TIMEOUT_S                    until URL answers with any HTTP status
 #   lx_wait_fcgi ADDR TIMEOUT_S                   until a worker at ADDR answers /api/health
 #   lx_port_free PORT, lx_random_port             loopback port helpers
@@ -360,7 +361,7 @@ EOF
 lx_stop_all() { # DIR [TIMEOUT_S]
     local dir=$1 timeout=${2:-15} f name pid p deadline left killed=0
     local -a tree=() tops=()
-    [ -d "$dir/pids" ] || return 0
+    mkdir -p "$dir/pids"
     for name in apache lighttpd multiwatch; do
         [ -f "$dir/pids/$name.pid" ] && tops+=("$dir/pids/$name.pid")
     done
@@ -399,5 +400,9 @@ lx_stop_all() { # DIR [TIMEOUT_S]
         rm -f "$f"
     done
     rm -f "$dir/lexrag.sock"
+    # A PostgreSQL of scripts/lib/pg.sh in DIR: pg_ctl owns it (a fast stop, after the workers).
+    if [ -f "$dir/pg/postmaster.pid" ] && declare -F lx_pg_stop >/dev/null; then
+        lx_pg_stop "$dir" >/dev/null 2>&1 || killed=1
+    fi
     return "$killed"
 }

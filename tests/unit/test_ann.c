@@ -17,6 +17,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -327,8 +328,7 @@ static void test_atomic_replace(void **state)
 
 struct opener {
     const char *path;
-    volatile int stop;
-    int opened, failed, odd;
+    atomic_int stop, opened, failed, odd;
 };
 
 static void *opener_main(void *arg)
@@ -360,6 +360,8 @@ static void test_concurrent_replace(void **state)
     path_of(path, sizeof path, "concurrent.idx");
     build_and_save(path, a, 100, D, NULL, 0, 0);
     struct opener o = {.path = path};
+    atomic_init(&o.stop, 0), atomic_init(&o.opened, 0), atomic_init(&o.failed, 0);
+    atomic_init(&o.odd, 0);
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, opener_main, &o), 0);
     for (int i = 0; i < 40; i++)
@@ -368,9 +370,9 @@ static void test_concurrent_replace(void **state)
         usleep(1000);
     o.stop = 1;
     pthread_join(t, NULL);
-    printf("# opened %d, failed %d\n", o.opened, o.failed);
-    assert_int_equal(o.failed, 0);
-    assert_int_equal(o.odd, 0);
+    printf("# opened %d, failed %d\n", atomic_load(&o.opened), atomic_load(&o.failed));
+    assert_int_equal(atomic_load(&o.failed), 0);
+    assert_int_equal(atomic_load(&o.odd), 0);
     free(a);
     free(b);
 }

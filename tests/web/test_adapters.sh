@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/web/test_adapters.sh -- the backend adapters against real servers: starts a throwaway
-# PostgreSQL and Redis (tests/lib/pg.sh, redis.sh) and the mock OpenAI server on loopback in a
+# PostgreSQL and Redis (scripts/lib/pg.sh, redis.sh) and the mock OpenAI server on loopback in a
 # temp directory, then runs the unit programs test_pg_ev, test_rds and test_up_multi of
 # $LX_BUILD with their environment set (alone, tests/run finds it unset and they skip):
 #   LX_TEST_PG_CONNINFO, LX_TEST_PG_STOP / _START      (restart test)
@@ -18,10 +18,10 @@ LX_ROOT=${LX_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 LX_BUILD=${LX_BUILD:-$LX_ROOT/build}
 # shellcheck source=../lib/tap.sh
 . "$LX_ROOT/tests/lib/tap.sh"
-# shellcheck source=../lib/pg.sh
-. "$LX_ROOT/tests/lib/pg.sh"
-# shellcheck source=../lib/redis.sh
-. "$LX_ROOT/tests/lib/redis.sh"
+# shellcheck source=../../scripts/lib/pg.sh
+. "$LX_ROOT/scripts/lib/pg.sh"
+# shellcheck source=../../scripts/lib/redis.sh
+. "$LX_ROOT/scripts/lib/redis.sh"
 
 DIR=$(mktemp -d /tmp/lexrag-adapters.XXXXXX) || exit 2
 chmod 755 "$DIR"
@@ -55,8 +55,8 @@ if ! _lx_pg_bin >/dev/null; then
 elif lx_pg_start "$DIR" 2>"$DIR/pg_start.err"; then
     ok_if "PostgreSQL starts on 127.0.0.1:$LX_PG_PORT (initdb and start: $(ms_since "$t0") ms)" 0
     export LX_TEST_PG_CONNINFO=$LX_PG_CONNINFO
-    export LX_TEST_PG_STOP="bash $LX_ROOT/tests/lib/pg.sh stop $DIR"
-    export LX_TEST_PG_START="bash $LX_ROOT/tests/lib/pg.sh start $DIR $LX_PG_PORT"
+    export LX_TEST_PG_STOP="bash $LX_ROOT/scripts/lib/pg.sh stop $DIR"
+    export LX_TEST_PG_START="bash $LX_ROOT/scripts/lib/pg.sh start $DIR $LX_PG_PORT"
 else
     ok_if "PostgreSQL starts" 1
     sed 's/^/#   /' "$DIR/pg_start.err"
@@ -67,8 +67,8 @@ if ! command -v redis-server >/dev/null; then
 elif lx_redis_start "$DIR" 2>"$DIR/redis_start.err"; then
     ok_if "Redis starts on 127.0.0.1:$LX_REDIS_PORT" 0
     export LX_TEST_REDIS_PORT=$LX_REDIS_PORT
-    export LX_TEST_REDIS_STOP="bash $LX_ROOT/tests/lib/redis.sh stop $DIR"
-    export LX_TEST_REDIS_START="bash $LX_ROOT/tests/lib/redis.sh start $DIR $LX_REDIS_PORT"
+    export LX_TEST_REDIS_STOP="bash $LX_ROOT/scripts/lib/redis.sh stop $DIR"
+    export LX_TEST_REDIS_START="bash $LX_ROOT/scripts/lib/redis.sh start $DIR $LX_REDIS_PORT"
 else
     ok_if "Redis starts" 1
     sed 's/^/#   /' "$DIR/redis_start.err"

@@ -27,8 +27,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# shellcheck source=../lib/pg.sh
-. "$LX_ROOT/tests/lib/pg.sh" # a throwaway PostgreSQL in $T (lx_pg_start, lx_pg_stop)
+# shellcheck source=../../scripts/lib/pg.sh
+. "$LX_ROOT/scripts/lib/pg.sh" # a throwaway PostgreSQL in $T (lx_pg_start, lx_pg_stop)
 PGUSER_=postgres
 [ "$(id -u)" -eq 0 ] || PGUSER_=$(id -un)
 

@@ -8,10 +8,10 @@
 # shellcheck source-path=SCRIPTDIR
 export LX_WEB_SERVERS=${LX_WEB_SERVERS:-lighttpd}
 . "$(dirname "$0")/web_lib.sh"
-# shellcheck source=../lib/pg.sh
-. "$LX_ROOT/tests/lib/pg.sh"
-# shellcheck source=../lib/redis.sh
-. "$LX_ROOT/tests/lib/redis.sh"
+# shellcheck source=../../scripts/lib/pg.sh
+. "$LX_ROOT/scripts/lib/pg.sh"
+# shellcheck source=../../scripts/lib/redis.sh
+. "$LX_ROOT/scripts/lib/redis.sh"
 # shellcheck source=../lib/mock.sh
 . "$LX_ROOT/tests/lib/mock.sh"
 

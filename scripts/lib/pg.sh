@@ -1,6 +1,6 @@
-# tests/lib/pg.sh -- a throwaway PostgreSQL for the tests, on loopback, in a temp directory.
+# scripts/lib/pg.sh -- a throwaway PostgreSQL for the tests, on loopback, in a temp directory.
 # shellcheck shell=bash
-# Sourced (bash), or run as a command for the fault tests: `bash tests/lib/pg.sh stop DIR`.
+# Sourced (bash), or run as a command for the fault tests: `bash scripts/lib/pg.sh stop DIR`.
 #
 #   lx_pg_start DIR [PORT]  initdb into DIR/pg (once), start on a unix socket in DIR/pgsock and
 #                           on 127.0.0.1:PORT (a free random one when omitted, retried if
@@ -190,7 +190,7 @@ lx_pg_psql() { # DIR ARGS...
         -U "$(_lx_pg_user)" -d lexrag "$@"
 }
 
-# As a command: bash tests/lib/pg.sh start|stop|kill|restart DIR [PORT]
+# As a command: bash scripts/lib/pg.sh start|stop|kill|restart DIR [PORT]
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     case ${1:-} in
     start | stop | kill | restart)

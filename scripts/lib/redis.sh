@@ -1,6 +1,6 @@
-# tests/lib/redis.sh -- a throwaway Redis for the tests, on loopback, in a temp directory.
+# scripts/lib/redis.sh -- a throwaway Redis for the tests, on loopback, in a temp directory.
 # shellcheck shell=bash
-# Sourced (bash), or run as a command for the fault tests: `bash tests/lib/redis.sh stop DIR`.
+# Sourced (bash), or run as a command for the fault tests: `bash scripts/lib/redis.sh stop DIR`.
 #
 #   lx_redis_start DIR [PORT]  redis-server on 127.0.0.1:PORT (a free random one when omitted,
 #                              retried if taken), no persistence, in the foreground of a
@@ -130,7 +130,7 @@ lx_redis_cli() { # DIR ARGS...
     redis-cli -h 127.0.0.1 -p "$(cat "$dir/redis.port")" "$@"
 }
 
-# As a command: bash tests/lib/redis.sh start|stop|kill|restart DIR [PORT]
+# As a command: bash scripts/lib/redis.sh start|stop|kill|restart DIR [PORT]
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     case ${1:-} in
     start | stop | kill | restart)
