@@ -134,6 +134,32 @@ is "invalid JSON -> 400 invalid_json" "$WEB_CODE $(jq -r .error.code "$WEB_DIR/e
 web_req e10 "$base/api/search"
 is "GET /api/search -> 405 with Allow: POST" "$WEB_CODE $(web_header e10 Allow)" "405 POST"
 
+# A new statute loaded while the workers serve: found without a restart, and no search fails
+# meanwhile (the BM25 index is reopened, the vector index swapped under the searches).
+fails=0
+( for _ in $(seq 1 400); do
+    c=$(curl -s -o /dev/null -w '%{http_code}' -m 10 -H 'Content-Type: application/json' \
+        --data-binary '{"query": "izin pengambilan air"}' "$base/api/search")
+    [ "$c" = 200 ] || echo "$c"
+  done >"$WEB_DIR/during.txt" ) &
+loader=$!
+check "lexrag-ingest loads a new statute while the workers serve" \
+    "$LX_BUILD/lexrag-ingest" --config "$WEB_DIR/lexrag.conf" load --quiet \
+    "$LX_ROOT/tests/fixtures/uu-12-2032.md"
+found=no
+for _ in $(seq 1 50); do
+    search nw '{"query": "penangkaran kunang-kunang", "top_k": 3}'
+    if [ "$(jq -r '[.results[] | select(.doc_id == "UU-12-2032")] | length > 0' "$WEB_DIR/nw.body")" = true ] &&
+        [ "$(jq -r '[.results[] | select(.doc_id == "UU-12-2032" and .dense_rank != null)] | length > 0' "$WEB_DIR/nw.body")" = true ]; then
+        found=yes
+        break
+    fi
+    sleep 0.1
+done
+is "the new statute is found by both legs without a restart" "$found" yes
+wait "$loader"
+is "no search failed while the indexes changed" "$(wc -l <"$WEB_DIR/during.txt" | tr -d ' ')" 0
+
 # Redis stopped: searches still answer, with the cache bypassed.
 lx_redis_stop "$WEB_DIR" >>"$WEB_DIR/setup.log" 2>&1
 search r1 "$(jq -cn --arg q "air $RANDOM$RANDOM" '{query: $q}')"
