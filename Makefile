@@ -87,7 +87,7 @@ $(BUILD)/tests/%: tests/fakes/%.c
 
 $(BUILD)/bench/%: bench/%.c $(SHARED_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(WFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(WFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(SHARED_LIB) $(LDLIBS)
 
 tests: all $(UNIT_BINS) $(TOOL_BINS)
 
@@ -116,15 +116,19 @@ bench: bench-bins
 bench-quality: all
 	bench/quality.sh
 
+# Installs the worker and the ingest tool, the config example, the web-server snippets and
+# the systemd unit. /etc/lexrag/lexrag.conf is written only if absent; it is group lexrag when
+# that group exists (systemd-sysusers creates it from the installed sysusers file).
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/lexrag $(DESTDIR)/lib/systemd/system \
-	    $(DESTDIR)$(PREFIX)/share/lexrag/config
-	install -m 0755 $(BUILD)/lexrag-fcgi $(DESTDIR)$(PREFIX)/bin/lexrag-fcgi
-	install -m 0644 config/lexrag.conf.example $(DESTDIR)$(PREFIX)/share/lexrag/config/
-	install -m 0644 config/lighttpd-lexrag.conf config/apache-lexrag.conf \
-	    $(DESTDIR)$(PREFIX)/share/lexrag/config/
+	    $(DESTDIR)$(PREFIX)/share/lexrag/config $(DESTDIR)/usr/lib/sysusers.d
+	install -m 0755 $(BUILD)/lexrag-fcgi $(BUILD)/lexrag-ingest $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 config/lexrag.conf.example config/lighttpd-lexrag.conf \
+	    config/apache-lexrag.conf config/spawn-fcgi.example $(DESTDIR)$(PREFIX)/share/lexrag/config/
+	install -m 0644 systemd/lexrag.sysusers $(DESTDIR)/usr/lib/sysusers.d/lexrag.conf
 	test -e $(DESTDIR)/etc/lexrag/lexrag.conf || \
 	    install -m 0640 config/lexrag.conf.example $(DESTDIR)/etc/lexrag/lexrag.conf
+	if getent group lexrag >/dev/null; then chgrp lexrag $(DESTDIR)/etc/lexrag/lexrag.conf; fi
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' systemd/lexrag.service > $(DESTDIR)/lib/systemd/system/lexrag.service
 	chmod 0644 $(DESTDIR)/lib/systemd/system/lexrag.service
 

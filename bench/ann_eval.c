@@ -39,15 +39,24 @@
 #define EV_TOPK_UNITS 100 /* units kept per question (before records are deduplicated) */
 #define EV_MAX_REL    64
 #define EV_RRF_K      60.0
+#define EV_BM25_K1    0.9 /* bench/bm25_eval.c's recommended k1, b */
+#define EV_BM25_B     0.75
 
 struct ev_rec {
-    char *doc_id, *pasal, *title, *bab, *text;
+    char *doc_id, *doc_type, *number, *pasal, *title, *bab, *text;
+    int year;
     size_t text_len;
 };
 
+/* A retrieval unit: an article, or one definition of a Ketentuan Umum article ("--units
+ * defs": bab is the term it defines, text the article's intro sentence and the definition, as
+ * bench/bm25_eval.c -d builds them). Both legs index title, bab and text; the embedder gets
+ * them joined by newlines. */
 struct ev_unit {
     size_t rec;
-    char *text; /* what is embedded */
+    const char *bab;
+    char *bm25_text; /* NULL: the record's text */
+    char *text;      /* what is embedded */
     size_t len;
 };
 
@@ -132,7 +141,11 @@ static struct ev_rec *ev_load_corpus(const char *path, size_t *n_out)
         if (recs == NULL)
             exit(1);
         const char *bab = ev_jstr(o, "bab"), *title = ev_jstr(o, "title");
+        const char *number = ev_jstr(o, "number");
         recs[n].doc_id = ev_strdup(ev_jstr(o, "doc_id"));
+        recs[n].doc_type = ev_strdup(ev_jstr(o, "doc_type"));
+        recs[n].number = number ? ev_strdup(number) : NULL;
+        recs[n].year = (int)json_integer_value(json_object_get(o, "year"));
         recs[n].pasal = ev_strdup(ev_jstr(o, "pasal"));
         recs[n].title = ev_strdup(title ? title : "");
         recs[n].bab = ev_strdup(bab ? bab : "");
@@ -219,6 +232,18 @@ static char *ev_concat3(const char *a, const char *b, const char *c, size_t c_le
     return s;
 }
 
+/* A Ketentuan Umum article: Pasal 1, or "dimaksud dengan" in its first 300 bytes. */
+static int ev_is_definitions(const struct ev_rec *r)
+{
+    if (strcmp(r->pasal, "1") == 0)
+        return 1;
+    char head[301];
+    size_t n = r->text_len < 300 ? r->text_len : 300;
+    memcpy(head, r->text, n);
+    head[n] = '\0';
+    return strstr(head, "dimaksud dengan") != NULL;
+}
+
 static struct ev_unit *ev_make_units(const struct ev_rec *recs, size_t n_recs, int defs,
                                      int no_title, int no_bab, size_t *n_out)
 {
@@ -231,20 +256,39 @@ static struct ev_unit *ev_make_units(const struct ev_rec *recs, size_t n_recs, i
         if (u == NULL)
             exit(1);
         u[n].rec = i;
+        u[n].bab = recs[i].bab;
+        u[n].bm25_text = NULL;
         u[n].text = ev_concat3(no_title ? "" : recs[i].title, no_bab ? "" : recs[i].bab,
                                recs[i].text, recs[i].text_len, &u[n].len);
         n++;
-        if (!defs)
+        if (!defs || !ev_is_definitions(&recs[i]))
             continue;
-        size_t k = defs_split(recs[i].text, recs[i].text_len, items, 4096);
+        size_t k = defs_split(recs[i].text, recs[i].text_len, items, 4096), nterm = 0;
+        for (size_t j = 0; j < k; j++)
+            nterm += items[j].term_start != items[j].term_end;
+        if (nterm < 2) /* a list of items or amendments, not of definitions */
+            continue;
+        size_t il = items[0].marker <= 300 ? items[0].marker : 0; /* the intro sentence */
         for (size_t j = 0; j < k; j++) {
+            if (items[j].term_start == items[j].term_end)
+                continue;
             if (n == cap)
                 u = realloc(u, (cap *= 2) * sizeof *u);
             if (u == NULL)
                 exit(1);
+            size_t dl = items[j].end - items[j].start, tl = items[j].term_end - items[j].term_start;
+            char *t = ev_xmalloc(il + dl + 2), *term = ev_xmalloc(tl + 1);
+            memcpy(t, recs[i].text, il);
+            t[il] = ' ';
+            memcpy(t + il + 1, recs[i].text + items[j].start, dl);
+            t[il + 1 + dl] = '\0';
+            memcpy(term, recs[i].text + items[j].term_start, tl);
+            term[tl] = '\0';
             u[n].rec = i;
-            u[n].text = ev_concat3(no_title ? "" : recs[i].title, "", recs[i].text + items[j].start,
-                                   items[j].end - items[j].start, &u[n].len);
+            u[n].bab = term;
+            u[n].bm25_text = t;
+            u[n].text = ev_concat3(no_title ? "" : recs[i].title, no_bab ? "" : term, t,
+                                   il + 1 + dl, &u[n].len);
             n++;
             n_defs++;
         }
@@ -425,7 +469,7 @@ static void ev_ann_sweep(const char *label, ann_index *ix, const float *qv, size
 {
     char *err = NULL;
     int64_t *exact = ev_xmalloc(nq * K * sizeof *exact), *ids = ev_xmalloc(K * sizeof *ids);
-    float *sims = ev_xmalloc(K * sizeof *sims);
+    float *sims = ev_xmalloc(K * sizeof *sims), *kth = ev_xmalloc(nq * sizeof *kth);
     double *lat = ev_xmalloc(nq * reps * sizeof *lat), p50, p99;
     for (unsigned r = 0; r < reps; r++)
         for (size_t q = 0; q < nq; q++) {
@@ -438,6 +482,7 @@ static void ev_ann_sweep(const char *label, ann_index *ix, const float *qv, size
             }
             for (unsigned j = (unsigned)n; j < K; j++)
                 exact[q * K + j] = -1;
+            kth[q] = n > 0 ? sims[n - 1] : -2.0f;
         }
     ev_percentiles(lat, nq * reps, &p50, &p99);
     printf("%s exact n=%zu k=%u p50_ms=%.3f p99_ms=%.3f\n", label, ann_count(ix), K, p50 * 1e3,
@@ -455,15 +500,16 @@ static void ev_ann_sweep(const char *label, ann_index *ix, const float *qv, size
                 }
                 if (r > 0)
                     continue;
-                for (unsigned j = 0; j < K; j++) {
-                    if (exact[q * K + j] < 0)
-                        continue;
-                    total++;
-                    for (int i = 0; i < n; i++)
-                        if (ids[i] == exact[q * K + j]) {
-                            found++;
-                            break;
-                        }
+                /* A result is right if exact search has it, or if it ties the exact k-th
+                 * similarity: the corpus has groups of identical vectors (360 "Cukup jelas"
+                 * records in PP-22-2021), and which members of a tie come back is arbitrary. */
+                for (unsigned j = 0; j < K; j++)
+                    total += exact[q * K + j] >= 0;
+                for (int i = 0; i < n; i++) {
+                    int ok = sims[i] >= kth[q] - 1e-5f;
+                    for (unsigned j = 0; j < K && !ok; j++)
+                        ok = ids[i] == exact[q * K + j];
+                    found += ok;
                 }
             }
         ev_percentiles(lat, nq * reps, &p50, &p99);
@@ -473,6 +519,7 @@ static void ev_ann_sweep(const char *label, ann_index *ix, const float *qv, size
     free(exact);
     free(ids);
     free(sims);
+    free(kth);
     free(lat);
 }
 
@@ -573,17 +620,16 @@ static bm25_index *ev_bm25_open(const char *dir, const struct ev_rec *recs,
     }
     for (size_t i = 0; i < n_units; i++) {
         const struct ev_rec *r = &recs[units[i].rec];
-        int is_article = i == 0 || units[i - 1].rec != units[i].rec;
         struct bm25_unit u = {
             .unit_id = (int64_t)i,
             .doc_id = r->doc_id,
-            .doc_type = "",
-            .number = NULL,
-            .year = 0,
+            .doc_type = r->doc_type,
+            .number = r->number,
+            .year = r->year,
             .pasal = r->pasal,
             .title = r->title,
-            .bab = is_article ? r->bab : NULL,
-            .text = is_article ? r->text : units[i].text + strlen(r->title) + 2,
+            .bab = units[i].bab,
+            .text = units[i].bm25_text ? units[i].bm25_text : r->text,
         };
         if (bm25_writer_put(w, &u, &err) != 0) {
             fprintf(stderr, "ann_eval: %s\n", err);
@@ -615,7 +661,7 @@ static size_t *ev_bm25_rank(const char *dir, const struct ev_rec *recs,
     struct bm25_hit hits[K];
     char *err = NULL;
     for (size_t q = 0; q < nq; q++) {
-        int n = bm25_search(ix, qs[q].question, NULL, K, 1.2, 0.75, hits, &err);
+        int n = bm25_search(ix, qs[q].question, NULL, K, EV_BM25_K1, EV_BM25_B, hits, &err);
         if (n < 0) {
             fprintf(stderr, "ann_eval: %s\n", err);
             exit(1);
@@ -867,7 +913,7 @@ int main(int argc, char **argv)
 #ifdef ANN_EVAL_BM25
     if (bm25_dir != NULL) {
         bm = ev_bm25_rank(bm25_dir, recs, units, n_units, qs, nq);
-        ev_report("bm25 k1=1.2 b=0.75", qs, nq, units, bm, K);
+        ev_report("bm25 k1=0.9 b=0.75", qs, nq, units, bm, K);
     }
 #endif
 
@@ -977,22 +1023,25 @@ int main(int argc, char **argv)
         }
     }
 
-    if (synthetic > 0 && !no_ann) {
+    /* Synthetic: 100k vectors around 1000 centres (noise as large as the centre: neighbourhoods
+     * exist, as in real embeddings), and 100k uniform on the sphere (no structure: the hardest
+     * case for a graph index). Queries are fresh draws of the same distribution. */
+    for (int kind = 0; kind < 2 && synthetic > 0 && !no_ann; kind++) {
         unsigned dim = LX_EMB_HASH_DIM_DEFAULT;
-        size_t nc = 1000, nqs = 1000;
+        size_t nc = kind == 0 ? 1000 : 1, nqs = 1000;
         float *centres = ev_xmalloc(nc * dim * sizeof *centres);
         for (size_t i = 0; i < nc * dim; i++)
-            centres[i] = (float)(ev_rand_normal() / sqrt((double)dim));
+            centres[i] = kind == 0 ? (float)(ev_rand_normal() / sqrt((double)dim)) : 0.0f;
         float *sv = ev_xmalloc(synthetic * dim * sizeof *sv);
         float *sq = ev_xmalloc(nqs * dim * sizeof *sq);
-        ev_synthetic(sv, synthetic, dim, centres, nc, 0.5 / sqrt((double)dim));
-        ev_synthetic(sq, nqs, dim, centres, nc, 0.5 / sqrt((double)dim));
+        ev_synthetic(sv, synthetic, dim, centres, nc, 1.0 / sqrt((double)dim));
+        ev_synthetic(sq, nqs, dim, centres, nc, 1.0 / sqrt((double)dim));
         char path[4096];
         snprintf(path, sizeof path, "%s/ann_eval_synth.idx", tmp);
         double build_s;
         ann_index *ix = ev_build_index(sv, synthetic, dim, m, efc, path, &build_s);
-        snprintf(label, sizeof label, "synthetic n=%zu dim=%u M=%u efc=%u", synthetic, dim, m,
-                 efc);
+        snprintf(label, sizeof label, "synthetic_%s n=%zu dim=%u M=%u efc=%u",
+                 kind == 0 ? "clustered" : "uniform", synthetic, dim, m, efc);
         ev_ann_sweep(label, ix, sq, nqs, dim, 10, efs, n_efs, 1);
         ann_close(ix);
         unlink(path);

@@ -148,14 +148,7 @@ struct backends *backends_new(struct event_base *base, const struct cfg *cfg, ch
         pgc_pool_new(base, cfg->pg_conninfo, (unsigned)cfg->pg_pool_size, BACKENDS_PG_MAX_QUEUED);
     if (cfg->redis_enabled)
         b->rds = rds_new(base, cfg->redis_host, (int)cfg->redis_port, cfg->redis_password);
-    struct emb_config ec = {cfg->emb_kind,
-                            (unsigned)cfg->emb_dim,
-                            cfg->emb_url,
-                            cfg->emb_model,
-                            cfg->emb_api_key,
-                            (unsigned)cfg->emb_batch,
-                            (unsigned)cfg->emb_timeout_ms,
-                            (unsigned)cfg->emb_retries};
+    struct emb_config ec = emb_config_of(cfg);
     if (b->http == NULL || b->pg == NULL || (cfg->redis_enabled && b->rds == NULL)) {
         *err = strdup("cannot create the backend clients");
         backends_free(b);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg.h"
 #include "emb_hash.h"
 #include "log.h"
 #include "lx_time.h"
@@ -57,6 +58,19 @@ void emb_normalize(float *v, unsigned dim)
     float inv = (float)(1.0 / sqrt(s));
     for (unsigned i = 0; i < dim; i++)
         v[i] *= inv;
+}
+
+struct emb_config emb_config_of(const struct cfg *c)
+{
+    struct emb_config ec = {c->emb_kind,
+                            (unsigned)c->emb_dim,
+                            c->emb_url,
+                            c->emb_model,
+                            c->emb_api_key,
+                            (unsigned)c->emb_batch,
+                            (unsigned)c->emb_timeout_ms,
+                            (unsigned)c->emb_retries};
+    return ec;
 }
 
 struct emb *emb_new(struct event_base *base, struct up_multi *m, const struct emb_config *c,

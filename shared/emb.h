@@ -28,6 +28,10 @@ struct emb_config {
 /* vecs: n * dim floats, borrowed for the callback's duration. */
 typedef void (*emb_cb)(void *ud, enum lx_err err, const float *vecs, size_t n, const char *msg);
 
+struct cfg;
+/* The [embedder] section of the config as an emb_config (pointers into c). */
+struct emb_config emb_config_of(const struct cfg *c);
+
 /* NULL + *err (malloc'ed) on a bad config. m may be NULL for kind = hash. */
 struct emb *emb_new(struct event_base *base, struct up_multi *m, const struct emb_config *c,
                     char **err);

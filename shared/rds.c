@@ -107,6 +107,16 @@ static void on_set_reply(redisAsyncContext *ac, void *reply, void *privdata)
     (void)privdata;
 }
 
+/* Connect again after a backoff that doubles up to RDS_BACKOFF_MAX_MS. */
+static void rds_retry_later(struct rds *r)
+{
+    r->backoff_ms = r->backoff_ms ? r->backoff_ms * 2 : RDS_BACKOFF_MIN_MS;
+    if (r->backoff_ms > RDS_BACKOFF_MAX_MS)
+        r->backoff_ms = RDS_BACKOFF_MAX_MS;
+    struct timeval tv = backoff_tv(r->backoff_ms);
+    evtimer_add(r->reconnect, &tv);
+}
+
 static void on_connect(const redisAsyncContext *ac, int status)
 {
     struct rds *r = ac->data;
@@ -114,11 +124,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
         snprintf(r->last_error, sizeof r->last_error, "%s", ac->errstr);
         r->ac = NULL;
         r->connected = 0;
-        r->backoff_ms = r->backoff_ms ? r->backoff_ms * 2 : RDS_BACKOFF_MIN_MS;
-        if (r->backoff_ms > RDS_BACKOFF_MAX_MS)
-            r->backoff_ms = RDS_BACKOFF_MAX_MS;
-        struct timeval tv = backoff_tv(r->backoff_ms);
-        evtimer_add(r->reconnect, &tv);
+        rds_retry_later(r);
         return;
     }
     if (r->backoff_ms != 0)
@@ -157,11 +163,7 @@ static void rds_connect(struct rds *r)
         snprintf(r->last_error, sizeof r->last_error, "%s", ac ? ac->errstr : "out of memory");
         if (ac != NULL)
             redisAsyncFree(ac);
-        r->backoff_ms = r->backoff_ms ? r->backoff_ms * 2 : RDS_BACKOFF_MIN_MS;
-        if (r->backoff_ms > RDS_BACKOFF_MAX_MS)
-            r->backoff_ms = RDS_BACKOFF_MAX_MS;
-        struct timeval tv = backoff_tv(r->backoff_ms);
-        evtimer_add(r->reconnect, &tv);
+        rds_retry_later(r);
         return;
     }
     ac->data = r;

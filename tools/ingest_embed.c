@@ -260,14 +260,7 @@ int embed_missing(PGconn *c, const struct cfg *cfg, struct ing_embed_stats *st,
         PQclear(rows);
         return 0;
     }
-    struct emb_config ec = {cfg->emb_kind,
-                            (unsigned)cfg->emb_dim,
-                            cfg->emb_url,
-                            cfg->emb_model,
-                            cfg->emb_api_key,
-                            (unsigned)cfg->emb_batch,
-                            (unsigned)cfg->emb_timeout_ms,
-                            (unsigned)cfg->emb_retries};
+    struct emb_config ec = emb_config_of(cfg);
     int remote = strcmp(cfg->emb_kind, "openai") == 0;
     struct up_multi *m = NULL;
     char *err = NULL;

@@ -30,12 +30,8 @@ jq_is() { # NAME FILTER WANT WHAT
     is "$4" "$(jq -r "$2" "$WEB_DIR/$1.body" 2>/dev/null)" "$3"
 }
 
-# The workers load the vector index on their own: wait until health says so.
-for _ in $(seq 1 50); do
-    web_req health "$base/api/health"
-    [ "$(jq -r '.checks.index.dense' "$WEB_DIR/health.body" 2>/dev/null)" = true ] && break
-    sleep 0.1
-done
+# The workers load the indexes on their own: wait until health says so.
+web_wait_index "$base"
 jq_is health '.checks.index.status' ok "health: the indexes are loaded"
 jq_is health '.checks.postgres.status + " " + .checks.redis.status' "ok ok" "health: postgres and redis ok"
 

@@ -31,11 +31,8 @@ check "lexrag-ingest loads the real corpus" \
 diag "ingest of the real corpus: $(web_ms "$t0") ms"
 web_setup 2
 base=${BASE[lighttpd]}
-for _ in $(seq 1 150); do
-    web_req health "$base/api/health"
-    [ "$(jq -r '.checks.index.dense' "$WEB_DIR/health.body" 2>/dev/null)" = true ] && break
-    sleep 0.2
-done
+# The workers load the indexes on their own: wait until health says so.
+web_wait_index "$base"
 
 search() { # NAME QUERY
     web_req "$1" "$base/api/search" -H 'Content-Type: application/json' \

@@ -32,11 +32,8 @@ check "lexrag-ingest loads the sample corpus through the upstream embedder" \
     --docs "$LX_ROOT/data/sample/docs.jsonl" "$LX_ROOT/data/sample/corpus.jsonl"
 web_setup 2
 base=${BASE[lighttpd]}
-for _ in $(seq 1 50); do
-    web_req health "$base/api/health"
-    [ "$(jq -r '.checks.index.dense' "$WEB_DIR/health.body" 2>/dev/null)" = true ] && break
-    sleep 0.1
-done
+# The workers load the indexes on their own: wait until health says so.
+web_wait_index "$base"
 lx_mock_control "{\"embed_latency_ms\": $LAT}"
 
 search() { # NAME JSON

@@ -11,6 +11,7 @@
 #                                $WEB_DIR/NAME.hdr and $WEB_DIR/NAME.body
 #   web_header NAME HEADER       a response header's value (last one, CR stripped)
 #   web_ms T0 [T1]               milliseconds between two $EPOCHREALTIME stamps (T1: now)
+#   web_wait_index BASE          until the workers have loaded the search indexes
 #   web_json_body FILE BYTES     write {"query": "aaa..."} of exactly BYTES bytes
 # On failure the tails of the worker and web-server logs are printed as "# " lines.
 set -u
@@ -122,6 +123,16 @@ web_header() { # NAME HEADER
 web_json_body() { # FILE BYTES: {"query": "aaa..."} of exactly BYTES bytes
     python3 -c 'import sys; n = int(sys.argv[2]); open(sys.argv[1], "w").write("{\"query\": \"" + "a" * (n - 13) + "\"}")' \
         "$1" "$2"
+}
+
+web_wait_index() { # BASE: until the workers behind it have loaded the indexes (30 s at most)
+    local _
+    for _ in $(seq 1 150); do
+        web_req health "$1/api/health"
+        [ "$(jq -r '.checks.index.dense' "$WEB_DIR/health.body" 2>/dev/null)" = true ] && return 0
+        sleep 0.2
+    done
+    return 1
 }
 
 web_ms() { # T0 [T1]
