@@ -7,7 +7,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 SAN     ?=
 
-PKGS     := libevent libevent_pthreads jansson inih hiredis libpq libcurl xapian-core
+PKGS     := libevent libevent_pthreads jansson inih hiredis libpq libcurl xapian-core uuid
 CFLAGS   ?= -O2 -g
 CXXFLAGS ?= -O2 -g
 WFLAGS   := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes

@@ -20,6 +20,7 @@
 #include "../shared/rds.h"
 #include "../shared/tpool.h"
 #include "../shared/up_multi.h"
+#include "persist.h"
 #include "search_jobs.h"
 
 #define BACKENDS_PG_MAX_QUEUED   4096
@@ -161,7 +162,8 @@ struct backends *backends_new(struct event_base *base, const struct cfg *cfg, ch
     struct tpool_hooks hooks = {search_thread_init, search_thread_fini, b};
     b->pool = tpool_new(base, (unsigned)cfg->threads, BACKENDS_POOL_MAX_QUEUED, &hooks);
     b->index_timer = event_new(base, -1, EV_PERSIST, on_index_timer, b);
-    if (b->pool == NULL || b->index_timer == NULL) {
+    b->persist = persist_new(base, b->pg, cfg);
+    if (b->pool == NULL || b->index_timer == NULL || b->persist == NULL) {
         *err = strdup("cannot start the search threads");
         backends_free(b);
         return NULL;
@@ -182,7 +184,8 @@ void backends_free(struct backends *b)
     backends_ann_release(b, b->ann);
     emb_free(b->emb);
     rds_free(b->rds);
-    pgc_pool_free(b->pg);
+    pgc_pool_free(b->pg); /* writes still pending go to the spool */
+    persist_free(b->persist);
     up_multi_free(b->http);
     free(b);
 }

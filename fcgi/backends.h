@@ -17,6 +17,7 @@ struct rds;
 struct up_multi;
 struct emb;
 struct tpool;
+struct persist;
 struct ann_index;
 typedef struct json_t json_t;
 
@@ -35,7 +36,8 @@ struct backends {
     struct up_multi *http;
     struct emb *emb;
     struct tpool *pool;
-    struct ann_ref *ann; /* NULL until an index is there */
+    struct persist *persist; /* chat exchanges to PostgreSQL (or the spool) */
+    struct ann_ref *ann;     /* NULL until an index is there */
     char bm25_dir[600], bm25_generation[600], ann_path[600];
     struct event *index_timer;
     uint64_t ann_stamp; /* of the loaded file: inode ^ mtime ^ size */

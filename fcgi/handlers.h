@@ -7,6 +7,8 @@ struct req;
 
 void h_health(struct req *r);
 void h_search(struct req *r);
+void h_chat(struct req *r);
+void h_conversation(struct req *r); /* GET /api/conversations/{id} */
 void h_test_hold(struct req *r);
 void h_test_stream(struct req *r);
 void h_test_echo(struct req *r);

@@ -10,14 +10,18 @@
 #include "worker.h"
 
 struct route {
-    const char *method, *path;
+    const char *method, *path; /* a path ending in '/' matches every path below it */
     void (*handler)(struct req *r);
     int test_only;
 };
 
 static const struct route routes[] = {
-    {"GET", "/api/health", h_health, 0},         {"POST", "/api/search", h_search, 0},
-    {"GET", "/api/_test/hold", h_test_hold, 1},  {"GET", "/api/_test/stream", h_test_stream, 1},
+    {"GET", "/api/health", h_health, 0},
+    {"POST", "/api/search", h_search, 0},
+    {"POST", "/api/chat", h_chat, 0},
+    {"GET", "/api/conversations/", h_conversation, 0},
+    {"GET", "/api/_test/hold", h_test_hold, 1},
+    {"GET", "/api/_test/stream", h_test_stream, 1},
     {"POST", "/api/_test/echo", h_test_echo, 1},
 };
 
@@ -28,7 +32,11 @@ void route_dispatch(struct req *r)
     char allow[64] = "";
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         const struct route *rt = &routes[i];
-        if ((rt->test_only && !test_routes) || strcmp(rt->path, path) != 0)
+        size_t plen = strlen(rt->path);
+        int prefix = rt->path[plen - 1] == '/';
+        if ((rt->test_only && !test_routes) ||
+            (prefix ? strncmp(rt->path, path, plen) != 0 || path[plen] == '\0'
+                    : strcmp(rt->path, path) != 0))
             continue;
         if (strcmp(rt->method, method) == 0 ||
             (strcmp(method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0)) {

@@ -106,6 +106,19 @@ static const struct cfg_row cfg_rows[] = {
       "deadline of each retrieval leg"),
     S("retrieval", "cite_aliases", cite_aliases, CT_STR, "",
       "extra code aliases for citations: NAME=DOC_ID, comma-separated (KUHP=KUHP)"),
+    U("chat", "top_k", chat_top_k, 1, 20, "6", "articles retrieved for an answer"),
+    U("chat", "piece_interval_ms", piece_interval_ms, 0, 10000, "15",
+      "pace of the built-in generator's pieces"),
+    U("chat", "piece_max_bytes", piece_max_bytes, 1, 4096, "24",
+      "largest piece of the built-in generator"),
+    U("chat", "ping_interval_ms", ping_interval_ms, 100, 600000, "5000",
+      "an SSE comment this often while a stream waits"),
+    S("chat", "spool_dir", spool_dir, CT_STR, "/var/lib/lexrag/spool",
+      "exchanges wait here while PostgreSQL is down"),
+    U("chat", "spool_retry_ms", spool_retry_ms, 100, 3600000, "2000",
+      "how often spooled exchanges are retried"),
+    U("chat", "spool_max_records", spool_max_records, 1, 10000000, "100000",
+      "spooled exchanges at most (then they are logged and dropped)"),
 };
 
 #define CFG_NROWS (sizeof cfg_rows / sizeof cfg_rows[0])

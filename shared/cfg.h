@@ -45,6 +45,10 @@ struct cfg {
     double rrf_k, weight_bm25, weight_dense, bm25_k1, bm25_b;
     unsigned long candidates, dense_ef, threads, leg_timeout_ms;
     char cite_aliases[LX_CFG_STR_MAX_BYTES];
+    /* [chat] */
+    unsigned long chat_top_k, piece_interval_ms, piece_max_bytes, ping_interval_ms;
+    char spool_dir[LX_CFG_STR_MAX_BYTES];
+    unsigned long spool_retry_ms, spool_max_records;
 };
 
 /* Fill *c with the defaults, then the file at path (NULL or "" for none), then the environment.

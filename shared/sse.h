@@ -57,8 +57,9 @@ typedef enum lx_err (*sse_comment_cb)(void *ud, const char *text, size_t len);
 
 /* Embedded by its owner (an upstream call); fields starting with '_' are private. */
 struct sse_parser {
-    long retry_ms;                  /* the last valid retry: value, -1 until one came */
-    unsigned long events, comments; /* dispatched so far (comments counted with or without cb) */
+    long retry_ms;          /* the last valid retry: value, -1 until one came */
+    unsigned long events;   /* events dispatched so far */
+    unsigned long comments; /* comment lines read so far, with or without a comment callback */
     enum lx_err _err;
     int _state, _field;
     unsigned _bom; /* BOM bytes matched at the start; 3 once past it */
@@ -85,7 +86,7 @@ struct sse_parser {
 
 /* cb may be NULL (events are then parsed and dropped). Allocates nothing. */
 void sse_init(struct sse_parser *p, size_t max_event_bytes, sse_event_cb cb, void *ud);
-/* Report comment lines to ccb (same ud); NULL stops it. Before the first feed. */
+/* Report comment lines to ccb (same ud); NULL stops it. Set it before the first feed. */
 void sse_on_comment(struct sse_parser *p, sse_comment_cb ccb);
 /* Feed n bytes (buf may be NULL when n is 0); calls the callbacks for what they complete.
  * Returns LX_OK, or why it stopped: LX_ETOOBIG, LX_ENOMEM, or a callback's error. Once stopped

@@ -110,6 +110,13 @@ static const struct {
     {__LINE__, "retrieval", "threads", "2"},
     {__LINE__, "retrieval", "leg_timeout_ms", "5000"},
     {__LINE__, "retrieval", "cite_aliases", ""},
+    {__LINE__, "chat", "top_k", "6"},
+    {__LINE__, "chat", "piece_interval_ms", "15"},
+    {__LINE__, "chat", "piece_max_bytes", "24"},
+    {__LINE__, "chat", "ping_interval_ms", "5000"},
+    {__LINE__, "chat", "spool_dir", "/var/lib/lexrag/spool"},
+    {__LINE__, "chat", "spool_retry_ms", "2000"},
+    {__LINE__, "chat", "spool_max_records", "100000"},
 };
 
 static void test_defaults(void **state)
