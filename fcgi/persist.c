@@ -32,8 +32,9 @@ struct persist {
     struct pgc_pool *pg;
     const struct cfg *cfg;
     struct spool *spool;
-    struct event *retry;
-    int retrying; /* a spooled record is being written */
+    struct event *retry; /* every chat.spool_retry_ms */
+    struct event *kick;  /* at once: the database took one, try the next */
+    int retrying;        /* a spooled record is being written */
     struct persist_stats st;
 };
 
@@ -108,7 +109,7 @@ static void on_written(void *ud, const PGresult *res, enum lx_err err, const cha
         p->retrying = 0;
         if (err == LX_OK || err == LX_EUPSTREAM) { /* the database answers: go on at once */
             struct timeval now = {0, 0};
-            evtimer_add(p->retry, &now);
+            evtimer_add(p->kick, &now);
         }
     }
     json_decref(w->x);
@@ -202,7 +203,8 @@ struct persist *persist_new(struct event_base *base, struct pgc_pool *pg, const 
         free(err);
     }
     p->retry = event_new(base, -1, EV_PERSIST, on_retry, p);
-    if (p->retry == NULL) {
+    p->kick = evtimer_new(base, on_retry, p);
+    if (p->retry == NULL || p->kick == NULL) {
         persist_free(p);
         return NULL;
     }
@@ -217,6 +219,8 @@ void persist_free(struct persist *p)
         return;
     if (p->retry != NULL)
         event_free(p->retry);
+    if (p->kick != NULL)
+        event_free(p->kick);
     spool_close(p->spool);
     free(p);
 }

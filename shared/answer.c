@@ -324,7 +324,9 @@ static size_t excerpt(const struct ntext *t, size_t quota, int is_def, char *out
             return n;
         }
         size_t m = tidy_cut(t, n - 1);
-        if (m > 0 && m + sizeof ELLIPSIS - 1 <= quota) {
+        if (m == 0)
+            return 0;
+        if (m + sizeof ELLIPSIS - 1 <= quota) {
             memcpy(out, p, m);
             memcpy(out + m, ELLIPSIS, sizeof ELLIPSIS);
             return m + sizeof ELLIPSIS - 1;
@@ -484,11 +486,13 @@ static char *law_brief(struct arena *a, const struct answer_ref *r)
     return arena_strdup(a, "peraturan yang dirujuk");
 }
 
-/* "Pasal 2 ayat (1) " + name, or name alone when the pasal is unknown. */
-static char *cite_with(struct arena *a, const struct answer_ref *r, const char *name)
+/* "Pasal 2 ayat (1) " + name, or name alone when the pasal is unknown; ayat: the ref's, or the
+ * one quoted. */
+static char *cite_with(struct arena *a, const struct answer_ref *r, const char *ayat_label,
+                       const char *name)
 {
     char *pasal = clean_line(a, r->pasal, PASAL_MAX_BYTES, 0);
-    char *ayat = clean_line(a, r->ayat, AYAT_MAX_BYTES, 0);
+    char *ayat = clean_line(a, ayat_label ? ayat_label : r->ayat, AYAT_MAX_BYTES, 0);
     if (pasal == NULL || ayat == NULL || name == NULL)
         return NULL;
     if (pasal[0] == '\0')
@@ -496,6 +500,61 @@ static char *cite_with(struct arena *a, const struct answer_ref *r, const char *
     if (ayat[0] == '\0')
         return arena_printf(a, "Pasal %s %s", pasal, name);
     return arena_printf(a, "Pasal %s ayat (%s) %s", pasal, ayat, name);
+}
+
+/* An ayat marker at p: "(1)" "(12)" "(1a)" then a blank or the end. Its length with the
+ * brackets, and its label into label (AYAT_MAX_BYTES); 0 if none. */
+static size_t ayat_marker(const char *p, char *label)
+{
+    size_t i = 1;
+    if (p[0] != '(')
+        return 0;
+    while (i <= 3 && is_digit(p[i]))
+        i++;
+    if (i == 1)
+        return 0;
+    if (is_lower(p[i]))
+        i++;
+    if (p[i] != ')' || !(p[i + 1] == '\0' || p[i + 1] == ' ' || p[i + 1] == '\t' ||
+                         p[i + 1] == '\n' || p[i + 1] == '\r'))
+        return 0;
+    memcpy(label, p + 1, i - 1);
+    label[i - 1] = '\0';
+    return i + 1;
+}
+
+/* The ayat of text labelled want (NULL: the first, if text begins with an ayat marker): its
+ * body, after "(n)", up to the next line that begins with a marker. 1 and *body, *blen and
+ * label filled; 0 when there is no such ayat. */
+static int find_ayat(const char *text, const char *want, const char **body, size_t *blen,
+                     char *label)
+{
+    char lab[AYAT_MAX_BYTES];
+    const char *p = text, *start = NULL;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\r')
+            p++;
+        size_t ml = ayat_marker(p, lab);
+        if (start != NULL && ml > 0) /* the next ayat ends it */
+            break;
+        if (start == NULL && ml > 0 && (want == NULL || strcmp(lab, want) == 0)) {
+            start = p + ml;
+            memcpy(label, lab, sizeof lab);
+        }
+        if (start == NULL && want == NULL)
+            return 0; /* the text does not begin with an ayat */
+        const char *nl = strchr(p, '\n');
+        if (nl == NULL) {
+            p += strlen(p);
+            break;
+        }
+        p = nl + 1;
+    }
+    if (start == NULL)
+        return 0;
+    *body = start;
+    *blen = (size_t)(p - start);
+    return 1;
 }
 
 /* ---------------------------------------------------------------- composing */
@@ -652,15 +711,26 @@ static char *compose(struct arena *a, const char *question, const struct answer_
         snprintf(it.num, sizeof it.num, "[%u]", r->n);
         it.is_def = eq_nocase(r->kind, "definition");
         if (nq < LX_ANSWER_QUOTED_MAX) {
-            const char *text = r->text ? r->text : "";
-            size_t al = r->ayat ? strlen(r->ayat) : 0;
-            if (al > 0 && text[0] == '(' && strncmp(text + 1, r->ayat, al) == 0 &&
-                text[al + 1] == ')' && (text[al + 2] == ' ' || text[al + 2] == '\n'))
-                text += al + 3; /* the quotation is of that ayat: drop its "(1)" */
-            if (norm_str(a, text, &it.t) != 0)
+            /* An article of ayat is quoted from one: the ref's, else the first (unless it is
+             * short), which the citation then names. */
+            const char *text = r->text ? r->text : "", *body;
+            const char *want = r->ayat && r->ayat[0] ? r->ayat : NULL;
+            size_t blen;
+            char *label = arena_alloc(a, AYAT_MAX_BYTES);
+            if (label == NULL)
+                return NULL;
+            if (!it.is_def && find_ayat(text, want, &body, &blen, label)) {
+                if (norm(a, body, blen, &it.t) != 0)
+                    return NULL;
+                if (want == NULL && it.t.n < EXCERPT_SHORT_BYTES) /* quote on past it */
+                    label = NULL;
+            } else {
+                label = NULL;
+            }
+            if (label == NULL && norm(a, text, strlen(text), &it.t) != 0)
                 return NULL;
             if (it.t.n > 0) {
-                if ((it.cite = cite_with(a, r, law_name(a, r))) == NULL)
+                if ((it.cite = cite_with(a, r, label, law_name(a, r))) == NULL)
                     return NULL;
                 it.natural = excerpt(&it.t, LX_ANSWER_QUOTE_MAX_BYTES, it.is_def, buf);
                 it.plain = it.natural == 0;
@@ -668,7 +738,7 @@ static char *compose(struct arena *a, const char *question, const struct answer_
                 continue;
             }
         }
-        if ((it.cite = cite_with(a, r, law_brief(a, r))) == NULL)
+        if ((it.cite = cite_with(a, r, NULL, law_brief(a, r))) == NULL)
             return NULL;
         rest[nrest++] = it;
     }

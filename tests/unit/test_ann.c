@@ -153,8 +153,8 @@ static uint64_t sum64(const unsigned char *p, size_t n)
             memcpy(&w, p + 8 * k, 8);
             lane[k] = rotl(lane[k] + w * P2, 31) * P1;
         }
-    uint64_t h = rotl(lane[0], 1) + rotl(lane[1], 7) + rotl(lane[2], 12) + rotl(lane[3], 18) +
-                 total;
+    uint64_t h =
+        rotl(lane[0], 1) + rotl(lane[1], 7) + rotl(lane[2], 12) + rotl(lane[3], 18) + total;
     for (size_t i = 0; i < n; i++)
         h = rotl(h ^ (p[i] * P5), 11) * P1;
     h ^= h >> 33;
@@ -436,8 +436,8 @@ static void test_truncated(void **state)
     float *v;
     unsigned char *buf = good_file(&len, &v);
     assert_int_equal(try_open(buf, len, v), 1);
-    const size_t cuts[] = {0, 1, 8, 63, 64, 65, 100, 159, 160, 161, len / 3, len / 2,
-                           len - 100, len - 5, len - 4, len - 1};
+    const size_t cuts[] = {0,   1,   8,       63,      64,        65,      100,     159,
+                           160, 161, len / 3, len / 2, len - 100, len - 5, len - 4, len - 1};
     for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++)
         if (try_open(buf, cuts[i], v))
             fail_msg("truncated to %zu of %zu bytes: opened", cuts[i], len);
@@ -500,15 +500,9 @@ static void test_corrupt_structure(void **state)
         case 0: /* a level-0 neighbour past the end */
             put32(buf + B_LEVEL0 + 5 * per + 4, N + 5);
             break;
-        case 1: /* more level-0 links than 2M */
-            buf[B_LEVEL0 + 7 * per] = 2 * M + 1;
-            break;
-        case 2: /* entry point past the end */
-            put32(buf + B_ENTER, N);
-            break;
-        case 3: /* absurd top level */
-            put32(buf + B_MAXLEVEL, 1000);
-            break;
+        case 1: /* more level-0 links than 2M */ buf[B_LEVEL0 + 7 * per] = 2 * M + 1; break;
+        case 2: /* entry point past the end */ put32(buf + B_ENTER, N); break;
+        case 3: /* absurd top level */ put32(buf + B_MAXLEVEL, 1000); break;
         case 4: /* top level that is not the entry point's */
             memcpy(&u32, buf + B_MAXLEVEL, 4);
             put32(buf + B_MAXLEVEL, u32 + 1);
@@ -520,15 +514,11 @@ static void test_corrupt_structure(void **state)
         case 6: /* header dimension changed consistently with the open call */
             put32(buf + H_DIM, 15);
             break;
-        case 7: /* header count changed */
-            put64(buf + H_COUNT, N - 1);
-            break;
+        case 7: /* header count changed */ put64(buf + H_COUNT, N - 1); break;
         case 8: /* two elements with the same id */
             memcpy(buf + B_LEVEL0 + 0 * per + per - 8, buf + B_LEVEL0 + 1 * per + per - 8, 8);
             break;
-        case 9: /* M in the header disagrees with the body */
-            put32(buf + H_M, M + 1);
-            break;
+        case 9: /* M in the header disagrees with the body */ put32(buf + H_M, M + 1); break;
         }
         reseal(buf, len);
         char path[256];
@@ -706,9 +696,8 @@ static void test_threads(void **state)
     float sims[10];
     for (int t = 0; t < T; t++)
         for (int i = 0; i < NQ; i++)
-            assert_int_equal(ann_search(ix, q + i * D, 10, efs[t], want + (t * NQ + i) * 10,
-                                        sims, &err),
-                             10);
+            assert_int_equal(
+                ann_search(ix, q + i * D, 10, efs[t], want + (t * NQ + i) * 10, sims, &err), 10);
     struct searcher s[T];
     pthread_t th[T];
     for (int t = 0; t < T; t++) {
@@ -735,8 +724,8 @@ static int teardown(void **state)
 {
     (void)state;
     static const char *const names[] = {
-        "roundtrip.idx", "recall.idx", "replace.idx", "concurrent.idx", "dim.idx",
-        "good.idx",      "mangled.idx", "structure.idx", "errors.idx",  "empty.idx",
+        "roundtrip.idx", "recall.idx",  "replace.idx",   "concurrent.idx", "dim.idx",
+        "good.idx",      "mangled.idx", "structure.idx", "errors.idx",     "empty.idx",
         "five.idx",      "scaled.idx",  "threads.idx",
     };
     char path[256];

@@ -19,7 +19,7 @@
 #define DIM LX_EMB_HASH_DIM_DEFAULT
 #ifndef EMB_TEST_PINNED_NONZERO
 #define EMB_TEST_PINNED_NONZERO 0
-#define EMB_TEST_PINNED_SUM 0.0
+#define EMB_TEST_PINNED_SUM     0.0
 #endif
 
 static void embed(const char *s, float *v)
@@ -57,7 +57,9 @@ static const char *const texts[] = {
     "Permohonan pengesahan RPTKA memuat rencana penyerapan tenaga kerja Indonesia",
     "x",
     "a b c 1 2 3 yy",
-    "\xc3\x89" "COLE \xe2\x80\x9c" "data pribadi\xe2\x80\x9d \xe2\x80\xa6 50\xc2\xb0",
+    "\xc3\x89"
+    "COLE \xe2\x80\x9c"
+    "data pribadi\xe2\x80\x9d \xe2\x80\xa6 50\xc2\xb0",
 };
 
 /* Same input, same bits; at several dimensions. */
@@ -133,11 +135,11 @@ static const struct {
     {__LINE__, ""},
     {__LINE__, "   \n\t  "},
     {__LINE__, "!!! ,,, --- ... ()"},
-    {__LINE__, "yang dan di dari untuk"},          /* stopwords only */
-    {__LINE__, "Apakah yang dimaksud itu?"},        /* stopwords and boilerplate */
-    {__LINE__, "a b c d e"},                        /* one-byte tokens */
-    {__LINE__, "1 2 3 2024 31/1999"},               /* numbers carry no weight by default */
-    {__LINE__, "Pasal 2 ayat (1) BAB IV huruf a"},  /* document structure only */
+    {__LINE__, "yang dan di dari untuk"},            /* stopwords only */
+    {__LINE__, "Apakah yang dimaksud itu?"},         /* stopwords and boilerplate */
+    {__LINE__, "a b c d e"},                         /* one-byte tokens */
+    {__LINE__, "1 2 3 2024 31/1999"},                /* numbers carry no weight by default */
+    {__LINE__, "Pasal 2 ayat (1) BAB IV huruf a"},   /* document structure only */
     {__LINE__, "\xe2\x80\x9c\xe2\x80\x9d \xc2\xa7"}, /* UTF-8 punctuation only */
 };
 
@@ -169,8 +171,12 @@ static void test_dimension_bounds(void **state)
         unsigned dim;
         int valid;
     } cases[] = {
-        {__LINE__, 1, 0},   {__LINE__, 7, 0},     {__LINE__, 8, 1},
-        {__LINE__, 9, 1},   {__LINE__, 4095, 1},  {__LINE__, LX_EMB_DIM_MAX, 1},
+        {__LINE__, 1, 0},
+        {__LINE__, 7, 0},
+        {__LINE__, 8, 1},
+        {__LINE__, 9, 1},
+        {__LINE__, 4095, 1},
+        {__LINE__, LX_EMB_DIM_MAX, 1},
         {__LINE__, LX_EMB_DIM_MAX + 1, 0},
     };
     const char *t = texts[0];
@@ -200,7 +206,10 @@ static const struct {
     {__LINE__, "TINDAK PIDANA Korupsi", "tindak pidana korupsi"},
     {__LINE__, "pidana yang dilakukan korporasi", "pidana dilakukan korporasi"},
     {__LINE__, "sebagaimana dimaksud dalam Pasal 5 sanksi pidana", "sanksi pidana"},
-    {__LINE__, "\xe2\x80\x9c" "data pribadi\xe2\x80\x9d", "data pribadi"},
+    {__LINE__,
+     "\xe2\x80\x9c"
+     "data pribadi\xe2\x80\x9d",
+     "data pribadi"},
     {__LINE__, "pidana\xe2\x80\x94korupsi", "pidana korupsi"},
     {__LINE__, "pidana\xc2\xa0korupsi", "pidana korupsi"},
     {__LINE__, "\xc3\x89\xc3\x80ROPA", "\xc3\xa9\xc3\xa0ropa"}, /* Latin-1 capitals in UTF-8 */
@@ -223,21 +232,21 @@ static const struct {
     int line;
     const char *word, *stem;
 } stem_cases[] = {
-    {__LINE__, "pidananya", "pidana"},      {__LINE__, "pidana", "pidana"},
-    {__LINE__, "pemidanaan", "pidana"},     {__LINE__, "menyusun", "susun"},
-    {__LINE__, "penyusunan", "susun"},      {__LINE__, "pemutusan", "putus"},
-    {__LINE__, "memutuskan", "putus"},      {__LINE__, "pengupahan", "upah"},
-    {__LINE__, "perlindungan", "lindung"},  {__LINE__, "pelindungan", "lindung"},
-    {__LINE__, "ketentuan", "tentu"},       {__LINE__, "menentukan", "tentu"},
-    {__LINE__, "ditetapkan", "tetap"},      {__LINE__, "penetapan", "tetap"},
-    {__LINE__, "dipenuhi", "penuh"},        {__LINE__, "memenuhi", "penuh"},
-    {__LINE__, "wajibkah", "wajib"},        {__LINE__, "masalah", "masalah"},
-    {__LINE__, "bekerja", "kerja"},         {__LINE__, "pekerjaan", "kerja"},
-    {__LINE__, "diperlukan", "perlu"},      {__LINE__, "perusahaan", "usaha"},
-    {__LINE__, "pengusaha", "usaha"},       {__LINE__, "berdasarkan", "dasar"},
-    {__LINE__, "keuangan", "uang"},         {__LINE__, "menggunakan", "guna"},
-    {__LINE__, "penggunaan", "guna"},       {__LINE__, "diatur", "atur"},
-    {__LINE__, "peraturan", "atur"},        {__LINE__, "uu", "uu"},
+    {__LINE__, "pidananya", "pidana"},     {__LINE__, "pidana", "pidana"},
+    {__LINE__, "pemidanaan", "pidana"},    {__LINE__, "menyusun", "susun"},
+    {__LINE__, "penyusunan", "susun"},     {__LINE__, "pemutusan", "putus"},
+    {__LINE__, "memutuskan", "putus"},     {__LINE__, "pengupahan", "upah"},
+    {__LINE__, "perlindungan", "lindung"}, {__LINE__, "pelindungan", "lindung"},
+    {__LINE__, "ketentuan", "tentu"},      {__LINE__, "menentukan", "tentu"},
+    {__LINE__, "ditetapkan", "tetap"},     {__LINE__, "penetapan", "tetap"},
+    {__LINE__, "dipenuhi", "penuh"},       {__LINE__, "memenuhi", "penuh"},
+    {__LINE__, "wajibkah", "wajib"},       {__LINE__, "masalah", "masalah"},
+    {__LINE__, "bekerja", "kerja"},        {__LINE__, "pekerjaan", "kerja"},
+    {__LINE__, "diperlukan", "perlu"},     {__LINE__, "perusahaan", "usaha"},
+    {__LINE__, "pengusaha", "usaha"},      {__LINE__, "berdasarkan", "dasar"},
+    {__LINE__, "keuangan", "uang"},        {__LINE__, "menggunakan", "guna"},
+    {__LINE__, "penggunaan", "guna"},      {__LINE__, "diatur", "atur"},
+    {__LINE__, "peraturan", "atur"},       {__LINE__, "uu", "uu"},
 };
 
 static void test_stem(void **state)
@@ -267,7 +276,8 @@ static const struct {
     {__LINE__, "hak subjek data pribadi",
      "Subjek Data Pribadi berhak mendapatkan informasi tentang kejelasan identitas",
      "Pajak penghasilan dikenakan terhadap subjek pajak atas penghasilan"},
-    {__LINE__, "upah minimum pekerja", "Pengusaha dilarang membayar upah lebih rendah dari upah minimum",
+    {__LINE__, "upah minimum pekerja",
+     "Pengusaha dilarang membayar upah lebih rendah dari upah minimum",
      "Kapal berbendera Indonesia wajib memiliki surat tanda kebangsaan"},
     {__LINE__, "persetqjuan", "persetujuan", "pertanahan"}, /* OCR damage: character n-grams */
 };
@@ -288,8 +298,9 @@ static void test_nearer(void **state)
 static void test_odd_bytes(void **state)
 {
     (void)state;
-    static const char odd[] = "\xff\xfe pidana\x00korupsi \xc3 \xe2\x80 \xe2 abc\xc3\x28 "
-                              "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    static const char odd[] =
+        "\xff\xfe pidana\x00korupsi \xc3 \xe2\x80 \xe2 abc\xc3\x28 "
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     float v[DIM];
     emb_hash(odd, sizeof odd - 1, DIM, v);
     assert_true(fabs(dot(v, v, DIM) - 1.0) < 1e-5);
@@ -303,10 +314,14 @@ static void test_odd_bytes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_deterministic),  cmocka_unit_test(test_pinned_values),
-        cmocka_unit_test(test_normalised),     cmocka_unit_test(test_empty_is_zero),
-        cmocka_unit_test(test_dimension_bounds), cmocka_unit_test(test_same_vector),
-        cmocka_unit_test(test_stem),           cmocka_unit_test(test_nearer),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_pinned_values),
+        cmocka_unit_test(test_normalised),
+        cmocka_unit_test(test_empty_is_zero),
+        cmocka_unit_test(test_dimension_bounds),
+        cmocka_unit_test(test_same_vector),
+        cmocka_unit_test(test_stem),
+        cmocka_unit_test(test_nearer),
         cmocka_unit_test(test_odd_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

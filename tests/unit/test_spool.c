@@ -275,7 +275,7 @@ static const struct {
     {__LINE__, "a", 1},
     {__LINE__, "-", 1},
     {__LINE__, "ABC-xyz-019", 1},
-    {__LINE__, "1234567890123456789012345678901234567890123456789012345678901234", 1}, /* 64 */
+    {__LINE__, "1234567890123456789012345678901234567890123456789012345678901234", 1},  /* 64 */
     {__LINE__, "12345678901234567890123456789012345678901234567890123456789012345", 0}, /* 65 */
     {__LINE__, "", 0},
     {__LINE__, NULL, 0},
@@ -474,14 +474,12 @@ static const struct {
     int age_s;
     int kept;
 } tmp_cases[] = {
-    {__LINE__, ".tmp-m1-%ld", DEAD, 120, 0},
-    {__LINE__, ".tmp-m2-%ld", DEAD, 61, 0},
-    {__LINE__, ".tmp-m3-%ld", DEAD, 5, 1},   /* young: perhaps still being written */
+    {__LINE__, ".tmp-m1-%ld", DEAD, 120, 0},  {__LINE__, ".tmp-m2-%ld", DEAD, 61, 0},
+    {__LINE__, ".tmp-m3-%ld", DEAD, 5, 1},    /* young: perhaps still being written */
     {__LINE__, ".tmp-m4-%ld", LIVE, 3600, 1}, /* its writer lives */
     {__LINE__, ".tmp-m5-%ld", SELF, 120, 0},  /* an earlier process with our pid */
     {__LINE__, ".tmp-m6", NONE, 120, 0},      /* no pid at all */
-    {__LINE__, ".tmp-m7-x%ld", DEAD, 120, 0},
-    {__LINE__, ".tmp-m8-%ld", NONE, 0, 1},
+    {__LINE__, ".tmp-m7-x%ld", DEAD, 120, 0}, {__LINE__, ".tmp-m8-%ld", NONE, 0, 1},
 };
 
 static void test_tmp_cleanup(void **state)
