@@ -1,21 +1,40 @@
 /* bench/ann_eval.c -- measures the dense leg on the real corpus: the built-in embedder
- * (shared/emb_hash.c: speed, and retrieval quality of its vectors alone) and the vector index
- * (shared/ann.cc: build time, recall of HNSW against exact search, latency), plus a synthetic
- * 100k-vector index. With -DANN_EVAL_BM25 (and shared/bm25.cc linked) it also fuses the dense
- * ranking with BM25 by reciprocal rank fusion, as the service will.
+ * (shared/emb_hash.c: speed, retrieval quality of its vectors alone and fused with BM25) and
+ * the vector index (shared/ann.cc: build time, recall of HNSW against exact search, latency),
+ * plus two synthetic 100k-vector indexes. Prints key=value lines; reads the data in place.
  *
- *   ann_eval [--corpus F] [--qa F] [--dims 384,512] [--units articles|defs] [--m 16]
- *            [--efc 200] [--efs 16,32,64,128] [--synthetic 100000] [--sweep] [--bm25 DIR]
- *            [--tmp DIR] [--no-ann]
+ *   ann_eval [--corpus F] [--qa F] [--units articles|defs] [--dims 384,768] [--m 16] [--efc 200]
+ *            [--efs 32,64,128] [--synthetic N] [--bm25 DIR] [--rrf-k 60] [--candidates 100]
+ *            [--variant SPEC]... [--no-title] [--no-bab] [--no-ann] [--keep] [--tmp DIR]
+ *   --corpus, --qa   default ../shared/data/id-law-{corpus,qa-dev}.jsonl (run from the checkout)
+ *   --units defs     also one unit per definition of a Ketentuan Umum article (shared/defs.c),
+ *                    built as bench/bm25_eval.c -d builds them (bab: the term; text: the intro
+ *                    sentence and the definition); it counts as its article
+ *   --bm25 DIR       BM25 index of the same units (built there if missing), ranked with k1 0.9,
+ *                    b 0.75, and fused with the dense ranking by RRF (weights 1, 0.7 .. 0.2)
+ *   --variant SPEC   embedder weights, one line each: word=,stem=,bigram=,chars=,number=,
+ *                    nmin=,nmax=,boiler=0|1, and IDF experiments idf=POWER,top=N,drop=N,dropw=
+ *                    (document frequencies from the units themselves)
+ *   --synthetic N    N vectors around 1000 centres, and N uniform on the sphere (0: skip)
+ *   --keep           keep the index files in --tmp
  *
  * Corpus: top-level records (parent_pasal null) that are not containers, embedded as
- * title + bab + text. "--units defs" adds, for each numbered definition of a Ketentuan Umum
- * article (shared/defs.c), a unit "title + definition" that counts as its article.
- * Quality: a question scores a hit at rank r when the r-th distinct record retrieved has the
- * doc_id and pasal of one of its "relevant" entries. Recall@k is the share of questions with a
- * hit in the top k (hit rate), MRR@10 the mean of 1/r (0 past 10); overall and per id prefix.
- * The data files are read in place (never copied into the repository). Built by hand, see the
- * commands in the report / docs; the program prints key=value lines. */
+ * title + bab + text joined by newlines. Quality: a question scores a hit at rank r when the
+ * r-th distinct record retrieved has the doc_id and pasal of one of its "relevant" entries;
+ * Recall@k is the share of questions with a hit in the first k (hit rate, as
+ * bench/bm25_eval.c), MRR@10 the mean of 1/r (0 past 10); overall and per id prefix.
+ * ANN recall@k counts a result right if exact search has it or it ties the exact k-th
+ * similarity. Build: make build/bench/ann_eval.
+ *
+ * Measured (2 vCPUs, Xeon with AVX-512; hnswlib 0.6.2; dim 384, M 16, ef_construction 200):
+ *   embed 2 KiB 16-20 us; 44k articles 0.6 s (70k units/s)
+ *   dense alone, articles   R@10 0.599 MRR 0.399 (dim 256 0.562/0.361, 512 0.629/0.417,
+ *                           768 0.629/0.427); BM25 0.766/0.576
+ *   with definition units   dense 0.719/0.465; BM25 0.856/0.645; RRF(60) w_dense 0.3
+ *                           0.860/0.650, 0.5 0.860/0.643, 1.0 0.853/0.596
+ *   HNSW, 44k articles      build 15 s, 73 MB; ef 128: recall@10 0.965, p50 0.25 ms, p99 0.39;
+ *                           exact 3.0 ms. k 100 at ef 300: recall 0.954, p50 0.60 ms
+ *   HNSW, 100k synthetic    see the report in docs; ef 128 p50 0.4-0.7 ms (target < 2 ms) */
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -32,13 +51,12 @@
 #include "../shared/bm25_stopwords.c"
 #include "../shared/defs.c"
 #include "../shared/emb_hash.c"
-#ifdef ANN_EVAL_BM25
 #include "../shared/bm25.h"
-#endif
 
 #define EV_TOPK_UNITS 100 /* units kept per question (before records are deduplicated) */
 #define EV_MAX_REL    64
-#define EV_RRF_K      60.0
+static double ev_rrf_k = 60.0;          /* --rrf-k */
+static size_t ev_candidates = 100;      /* --candidates: units taken from each leg (<= 100) */
 #define EV_BM25_K1    0.9 /* bench/bm25_eval.c's recommended k1, b */
 #define EV_BM25_B     0.75
 
@@ -311,8 +329,8 @@ static double ev_embed_units(const struct ev_unit *u, size_t n, unsigned dim,
 
 /* Exact top-K units per question: all questions against each unit at once (the inner loop runs
  * over questions, so it vectorises without reassociating sums). rank[q * K + j]. */
-static void ev_dense_rank(const float *uv, size_t n_units, const float *qv, size_t nq,
-                          unsigned dim, size_t K, size_t *rank, float *score)
+static void ev_dense_rank(const float *uv, size_t n_units, const float *qv, size_t nq, unsigned dim,
+                          size_t K, size_t *rank, float *score)
 {
     float *qt = ev_xmalloc((size_t)dim * nq * sizeof *qt), *acc = ev_xmalloc(nq * sizeof *acc);
     for (size_t q = 0; q < nq; q++)
@@ -425,8 +443,8 @@ static void ev_percentiles(double *v, size_t n, double *p50, double *p99)
 
 /* ---------------------------------------------------------------- ANN */
 
-static ann_index *ev_build_index(const float *v, size_t n, unsigned dim, unsigned m,
-                                 unsigned efc, const char *path, double *build_s)
+static ann_index *ev_build_index(const float *v, size_t n, unsigned dim, unsigned m, unsigned efc,
+                                 const char *path, double *build_s)
 {
     char *err = NULL;
     double t0 = ev_now();
@@ -463,9 +481,8 @@ static ann_index *ev_build_index(const float *v, size_t n, unsigned dim, unsigne
 }
 
 /* Recall@k of ANN against exact and latency percentiles, for each ef; also exact latency. */
-static void ev_ann_sweep(const char *label, ann_index *ix, const float *qv, size_t nq,
-                         unsigned dim, unsigned K, const unsigned *efs, size_t n_efs,
-                         unsigned reps)
+static void ev_ann_sweep(const char *label, ann_index *ix, const float *qv, size_t nq, unsigned dim,
+                         unsigned K, const unsigned *efs, size_t n_efs, unsigned reps)
 {
     char *err = NULL;
     int64_t *exact = ev_xmalloc(nq * K * sizeof *exact), *ids = ev_xmalloc(K * sizeof *ids);
@@ -568,13 +585,13 @@ static void ev_rrf(const size_t *dense, const size_t *bm, size_t K, double wd, d
     for (int leg = 0; leg < 2; leg++) {
         const size_t *r = leg ? bm : dense;
         double w = leg ? wb : wd;
-        for (size_t i = 0; i < K && r[i] != SIZE_MAX; i++) {
+        for (size_t i = 0; i < K && i < ev_candidates && r[i] != SIZE_MAX; i++) {
             size_t j = 0;
             while (j < n && cand[j] != r[i])
                 j++;
             if (j == n)
                 cand[n] = r[i], sc[n++] = 0.0;
-            sc[j] += w / (EV_RRF_K + (double)(i + 1));
+            sc[j] += w / (ev_rrf_k + (double)(i + 1));
         }
     }
     for (size_t i = 0; i < K; i++) { /* selection of the best K */
@@ -589,8 +606,8 @@ static void ev_rrf(const size_t *dense, const size_t *bm, size_t K, double wd, d
 }
 
 static struct ev_metrics ev_fused(const struct ev_q *qs, size_t nq, const struct ev_unit *units,
-                                   const size_t *dense, const size_t *bm, double wd, double wb,
-                                   const char *prefix)
+                                  const size_t *dense, const size_t *bm, double wd, double wb,
+                                  const char *prefix)
 {
     const size_t K = EV_TOPK_UNITS;
     size_t *fused = ev_xmalloc(nq * K * sizeof *fused);
@@ -601,7 +618,6 @@ static struct ev_metrics ev_fused(const struct ev_q *qs, size_t nq, const struct
     return m;
 }
 
-#ifdef ANN_EVAL_BM25
 static bm25_index *ev_bm25_open(const char *dir, const struct ev_rec *recs,
                                 const struct ev_unit *units, size_t n_units)
 {
@@ -651,9 +667,8 @@ static bm25_index *ev_bm25_open(const char *dir, const struct ev_rec *recs,
 }
 
 /* BM25 top-K units per question (unit ids are unit indices). */
-static size_t *ev_bm25_rank(const char *dir, const struct ev_rec *recs,
-                            const struct ev_unit *units, size_t n_units, const struct ev_q *qs,
-                            size_t nq)
+static size_t *ev_bm25_rank(const char *dir, const struct ev_rec *recs, const struct ev_unit *units,
+                            size_t n_units, const struct ev_q *qs, size_t nq)
 {
     enum { K = EV_TOPK_UNITS };
     bm25_index *ix = ev_bm25_open(dir, recs, units, n_units);
@@ -672,7 +687,6 @@ static size_t *ev_bm25_rank(const char *dir, const struct ev_rec *recs,
     bm25_close(ix);
     return bm;
 }
-#endif
 
 /* ---------------------------------------------------------------- IDF experiments */
 
@@ -687,7 +701,7 @@ static struct ev_df_slot *ev_df;
 static double ev_df_docs;
 static uint32_t ev_df_clamp; /* df below this counts as this (a top-N list); 0: none */
 static double ev_idf_power = 1.0;
-static uint32_t ev_drop_df;  /* stems with df >= this get ev_drop_factor (0: none) */
+static uint32_t ev_drop_df; /* stems with df >= this get ev_drop_factor (0: none) */
 static double ev_drop_factor;
 
 static struct ev_df_slot *ev_df_find(uint64_t key)
@@ -852,12 +866,14 @@ int main(int argc, char **argv)
     unsigned dims[8] = {LX_EMB_HASH_DIM_DEFAULT}, efs[16] = {16, 32, 64, 128, 256};
     size_t n_dims = 1, n_efs = 5, synthetic = 100000, n_vars = 0;
     unsigned m = 16, efc = 200;
-    int use_defs = 0, no_ann = 0, no_title = 0, no_bab = 0;
+    int use_defs = 0, no_ann = 0, no_title = 0, no_bab = 0, keep = 0;
     struct ev_variant vars[64];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--no-ann") == 0) {
             no_ann = 1;
+        } else if (strcmp(a, "--keep") == 0) {
+            keep = 1;
         } else if (strcmp(a, "--no-title") == 0) {
             no_title = 1;
         } else if (strcmp(a, "--no-bab") == 0) {
@@ -879,6 +895,12 @@ int main(int argc, char **argv)
             n_efs = ev_parse_list(v, efs, 16), i++;
         } else if (strcmp(a, "--m") == 0) {
             m = (unsigned)atoi(v), i++;
+        } else if (strcmp(a, "--rrf-k") == 0) {
+            ev_rrf_k = atof(v), i++;
+        } else if (strcmp(a, "--candidates") == 0) {
+            ev_candidates = (size_t)atol(v), i++;
+            if (ev_candidates == 0 || ev_candidates > EV_TOPK_UNITS)
+                ev_candidates = EV_TOPK_UNITS;
         } else if (strcmp(a, "--efc") == 0) {
             efc = (unsigned)atoi(v), i++;
         } else if (strcmp(a, "--synthetic") == 0) {
@@ -896,12 +918,6 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-#ifndef ANN_EVAL_BM25
-    if (bm25_dir != NULL) {
-        fprintf(stderr, "ann_eval: --bm25 needs a build with -DANN_EVAL_BM25 and bm25.o\n");
-        return 2;
-    }
-#endif
 
     size_t n_recs, nq, n_units;
     struct ev_rec *recs = ev_load_corpus(corpus, &n_recs);
@@ -910,12 +926,10 @@ int main(int argc, char **argv)
     const size_t K = EV_TOPK_UNITS;
     size_t *ranked = ev_xmalloc(nq * K * sizeof *ranked), *bm = NULL;
     float *scores = ev_xmalloc(nq * K * sizeof *scores);
-#ifdef ANN_EVAL_BM25
     if (bm25_dir != NULL) {
         bm = ev_bm25_rank(bm25_dir, recs, units, n_units, qs, nq);
         ev_report("bm25 k1=0.9 b=0.75", qs, nq, units, bm, K);
     }
-#endif
 
     /* Embedder speed on one 2 KiB piece of real text. */
     {
@@ -955,16 +969,17 @@ int main(int argc, char **argv)
                  use_defs ? "defs" : "articles");
         ev_report(label, qs, nq, units, ranked, K);
         if (bm != NULL) {
-            static const double ws[][2] = {{1.0, 1.0}, {0.7, 1.0}, {0.5, 1.0}, {0.3, 1.0}};
+            static const double ws[][2] = {{1.0, 1.0}, {0.7, 1.0}, {0.5, 1.0}, {0.3, 1.0},
+                                           {0.2, 1.0}};
             for (size_t w = 0; w < sizeof ws / sizeof ws[0]; w++) {
                 static const char *const prefixes[] = {NULL, "galqa", "pdp", "glossary"};
                 for (size_t p = 0; p < 4; p++) {
                     struct ev_metrics mt =
                         ev_fused(qs, nq, units, ranked, bm, ws[w][0], ws[w][1], prefixes[p]);
-                    printf("hybrid_rrf60 dim=%u w_dense=%.1f w_bm25=%.1f subset=%s n=%zu "
-                           "R@1=%.3f R@5=%.3f R@10=%.3f MRR@10=%.3f\n",
-                           dim, ws[w][0], ws[w][1], prefixes[p] ? prefixes[p] : "all", mt.n,
-                           mt.r1, mt.r5, mt.r10, mt.mrr);
+                    printf("hybrid rrf_k=%g candidates=%zu dim=%u w_dense=%.1f w_bm25=%.1f "
+                           "subset=%s n=%zu R@1=%.3f R@5=%.3f R@10=%.3f MRR@10=%.3f\n",
+                           ev_rrf_k, ev_candidates, dim, ws[w][0], ws[w][1],
+                           prefixes[p] ? prefixes[p] : "all", mt.n, mt.r1, mt.r5, mt.r10, mt.mrr);
                 }
             }
         }
@@ -978,7 +993,8 @@ int main(int argc, char **argv)
             static const unsigned efs100[] = {0, 100, 150, 200, 300};
             ev_ann_sweep(label, ix, qv, nq, dim, 100, efs100, 5, 1);
             ann_close(ix);
-            unlink(path);
+            if (!keep)
+                unlink(path);
         }
     }
 
@@ -1002,8 +1018,8 @@ int main(int argc, char **argv)
             struct ev_metrics g = ev_score(qs, nq, units, ranked, K, "galqa");
             struct ev_metrics p = ev_score(qs, nq, units, ranked, K, "pdp");
             struct ev_metrics l = ev_score(qs, nq, units, ranked, K, "glossary");
-            printf("variant %-44s dense %.3f/%.3f (g %.3f/%.3f p %.3f/%.3f l %.3f/%.3f)", vars[i].spec,
-                   a.r10, a.mrr, g.r10, g.mrr, p.r10, p.mrr, l.r10, l.mrr);
+            printf("variant %-44s dense %.3f/%.3f (g %.3f/%.3f p %.3f/%.3f l %.3f/%.3f)",
+                   vars[i].spec, a.r10, a.mrr, g.r10, g.mrr, p.r10, p.mrr, l.r10, l.mrr);
             if (bm != NULL) {
                 struct ev_metrics h1 = ev_fused(qs, nq, units, ranked, bm, 1.0, 1.0, NULL);
                 struct ev_metrics h5 = ev_fused(qs, nq, units, ranked, bm, 0.5, 1.0, NULL);

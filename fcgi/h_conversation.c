@@ -34,7 +34,7 @@ static void on_rows(void *ud, const PGresult *res, enum lx_err err, const char *
     struct conv_get *g = ud;
     g->op = NULL;
     if (err != LX_OK) {
-        req_reply_error(g->r, LX_EUNAVAIL, "database unavailable: %s", msg ? msg : "");
+        req_reply_db_error(g->r, msg);
         return;
     }
     if (PQntuples(res) == 0) {

@@ -8,7 +8,8 @@ struct req;
 void h_health(struct req *r);
 void h_search(struct req *r);
 void h_chat(struct req *r);
-void h_conversation(struct req *r); /* GET /api/conversations/{id} */
+void h_chat_completions(struct req *r); /* POST /v1/chat/completions */
+void h_conversation(struct req *r);     /* GET /api/conversations/{id} */
 void h_test_hold(struct req *r);
 void h_test_stream(struct req *r);
 void h_test_echo(struct req *r);

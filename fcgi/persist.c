@@ -168,9 +168,16 @@ static void on_retry(evutil_socket_t fd, short what, void *ud)
     char id[LX_SPOOL_ID_MAX_BYTES + 1];
     void *data = NULL;
     size_t len = 0;
-    int rc = spool_next(p->spool, id, sizeof id, &data, &len);
-    if (rc != 1) { /* none left (or unreadable): start the next scan from the oldest */
-        spool_rewind(p->spool);
+    int rc;
+    /* A record that cannot be read is skipped (and logged), not retried before the others. */
+    for (int tries = 0; (rc = spool_next(p->spool, id, sizeof id, &data, &len)) == -1; tries++) {
+        if (id[0] == '\0' || tries >= 16)
+            break;
+        log_error(NULL, "msg=\"spooled exchange cannot be read; left in the spool\" id=%s", id);
+    }
+    if (rc != 1) { /* none left: the next scan starts from the oldest */
+        if (rc == 0 || id[0] == '\0')
+            spool_rewind(p->spool);
         free(data);
         return;
     }

@@ -486,6 +486,14 @@ void req_reply_error(struct req *r, enum lx_err e, const char *fmt, ...)
     va_end(ap);
 }
 
+void req_reply_db_error(struct req *r, const char *detail)
+{
+    char d[300];
+    log_warn(r->id, "msg=\"database call failed\" error=%s",
+             log_quote(d, sizeof d, detail ? detail : "?"));
+    req_reply_error(r, LX_EUNAVAIL, "the database is unavailable; try again shortly");
+}
+
 void req_reply_error_code(struct req *r, int status, const char *code, const char *fmt, ...)
 {
     va_list ap;

@@ -56,6 +56,8 @@ void req_reply_json(struct req *r, int status, json_t *body); /* steals body */
 /* {"error":{"code":..,"message":..}} with the status and code mapped from e. */
 void req_reply_error(struct req *r, enum lx_err e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* 503 unavailable for a failed database call: the detail goes to the log, not to the client. */
+void req_reply_db_error(struct req *r, const char *detail);
 /* The same with an explicit status and code (for codes outside the lx_err table). */
 void req_reply_error_code(struct req *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

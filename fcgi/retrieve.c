@@ -243,7 +243,7 @@ static void on_cite_rows(void *ud, const PGresult *res, enum lx_err err, const c
     struct search *s = ud;
     s->pg_op = NULL;
     if (err != LX_OK) {
-        req_reply_error(s->r, LX_EUNAVAIL, "database unavailable: %s", msg ? msg : "");
+        req_reply_db_error(s->r, msg);
         return;
     }
     if (PQntuples(res) == 0) { /* not in the corpus as cited: search for it instead */
@@ -325,7 +325,7 @@ static void on_fetch_rows(void *ud, const PGresult *res, enum lx_err err, const 
     struct search *s = ud;
     s->pg_op = NULL;
     if (err != LX_OK) {
-        req_reply_error(s->r, LX_EUNAVAIL, "database unavailable: %s", msg ? msg : "");
+        req_reply_db_error(s->r, msg);
         return;
     }
     /* Rows come in any order. Definitions of the asked term first (fused order, then up to

@@ -19,6 +19,7 @@ static const struct route routes[] = {
     {"GET", "/api/health", h_health, 0},
     {"POST", "/api/search", h_search, 0},
     {"POST", "/api/chat", h_chat, 0},
+    {"POST", "/v1/chat/completions", h_chat_completions, 0},
     {"GET", "/api/conversations/", h_conversation, 0},
     {"GET", "/api/_test/hold", h_test_hold, 1},
     {"GET", "/api/_test/stream", h_test_stream, 1},

@@ -16,18 +16,26 @@
  * plain -O2 build searches as fast as an -mavx2 one (p50 0.21 ms both); the SSE2 kernel alone
  * is ~35% slower. Only this file may include hnswlib (the macro changes its inline code).
  *
- * File format (native little-endian x86-64; format 1):
- *   header, 64 bytes: magic "LXANN\r\n\x1a", version, header size, dim, M, count,
- *     ef_construction, flags, body size, body checksum, header checksum (sum64 below).
- *   body: exactly hnswlib 0.6.2's saveIndex stream (13 fixed fields, level-0 block, per-element
- *     upper link lists), so `tail -c +65 FILE` is a plain hnswlib index.
+ * Equal vectors. An id added with a vector equal (after normalising) to an earlier one's is kept
+ * as an alias of that graph node, not as a node: hnswlib's neighbour heuristic links identical
+ * vectors only to each other, and the 380 equal "Cukup jelas" records of the corpus made a
+ * clique that held the entry point (recall@10 0.55-0.87 instead of 0.96). Searches return a
+ * node's aliases right after it, with its similarity; ann_count counts them.
+ *
+ * File format (native little-endian x86-64; format 2):
+ *   header, 96 bytes: magic "LXANN\r\n\x1a", version, header size, dim, M, ef_construction,
+ *     flags, nodes, aliases, hnswlib-stream size, body size, body checksum, 16 reserved bytes,
+ *     header checksum (AnnSum below).
+ *   body: hnswlib 0.6.2's saveIndex stream (13 fixed fields, level-0 block, per-element upper
+ *     link lists), then the alias table (16 bytes each: id, node, 0).
  * hnswlib's loadIndex trusts its input (a bad neighbour id is a wild read at search time), so
  * ann_open does its own load: it checks the header (magic, version, dimension, sizes against the
  * file size), every fixed field against what dim and M imply, every link list's size and level,
- * every neighbour id (< count, and present on that level), the entry point, label uniqueness and
- * the checksum, and only then hands the memory to a HierarchicalNSW. Any mismatch is an error
- * message, never a crash. The loader fills hnswlib 0.6.2's public members itself (AnnHnsw);
- * revisit it when the Debian package moves past 0.6.x (tests/unit/test_ann.c will say).
+ * every neighbour id (< count, and present on that level), the entry point, the aliases, that
+ * no id appears twice, and the checksum, and only then hands the memory to a HierarchicalNSW.
+ * Any mismatch is an error message, never a crash. The loader fills hnswlib 0.6.2's public
+ * members itself (AnnHnsw); revisit it when the Debian package moves past 0.6.x
+ * (tests/unit/test_ann.c will say).
  *
  * Threads. hnswlib 0.6.2 keeps ef in the index (setEf) and searchKnn reads it, so a per-call ef
  * would race. ann_search runs searchKnn's algorithm itself (AnnHnsw::search: greedy descent,
@@ -63,6 +71,8 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace
@@ -82,8 +92,8 @@ const int ANN_LEVEL_MAX = 64; /* levels are ~ln(count)/ln(M); 64 means a broken 
 const size_t ANN_SEED = 100;  /* hnswlib's default: the same input builds the same graph */
 
 const char ANN_MAGIC[8] = {'L', 'X', 'A', 'N', 'N', '\r', '\n', '\x1a'};
-const uint32_t ANN_VERSION = 1;
-const size_t ANN_HEADER_BYTES = 64;
+const uint32_t ANN_VERSION = 2; /* 1: no alias table, 64-byte header */
+const size_t ANN_HEADER_BYTES = 96;
 /* hnswlib 0.6.2's fixed fields: 6 size_t, int maxlevel_, tableint enterpoint_node_, 3 size_t,
  * double mult_, size_t ef_construction_. */
 const size_t ANN_BODY_FIXED_BYTES = 6 * 8 + 4 + 4 + 3 * 8 + 8 + 8;
@@ -299,14 +309,25 @@ struct AnnHeader {
     uint32_t header_bytes;
     uint32_t dim;
     uint32_t m;
-    uint64_t count;
     uint32_t ef_construction;
-    uint32_t flags; /* 0 */
-    uint64_t body_bytes;
+    uint32_t flags;      /* 0 */
+    uint64_t nodes;      /* vectors in the graph */
+    uint64_t aliases;    /* ids whose vector equals a node's */
+    uint64_t hnsw_bytes; /* the hnswlib stream */
+    uint64_t body_bytes; /* hnswlib stream + alias table: the file after the header */
     uint64_t body_sum;
-    uint64_t header_sum; /* of the 56 bytes above */
+    uint64_t reserved[2]; /* 0 */
+    uint64_t header_sum;  /* of the 88 bytes above */
 };
 static_assert(sizeof(AnnHeader) == ANN_HEADER_BYTES, "header layout");
+
+/* One alias: an id added with a vector equal to an earlier one's (internal id node). */
+struct AnnAlias {
+    uint64_t label;
+    uint32_t node;
+    uint32_t zero;
+};
+static_assert(sizeof(AnnAlias) == 16, "alias layout");
 
 uint64_t ann_header_sum(const AnnHeader &h)
 {
@@ -644,6 +665,10 @@ class AnnReader
     {
         return left_;
     }
+    void extend(uint64_t n) /* allow n more bytes */
+    {
+        left_ += n;
+    }
     uint64_t digest() const
     {
         return sum_.digest();
@@ -675,16 +700,28 @@ struct AnnLoadParts {
 
 struct ann_builder {
     unsigned dim;
+    size_t max_elements;             /* nodes + aliases */
     std::unique_ptr<AnnSpace> space; /* before hnsw: outlives it */
     std::unique_ptr<AnnHnsw> hnsw;
     std::vector<float> scratch;
+    /* Exact duplicates: a vector equal to a node's becomes an alias of that node instead of a
+     * node. hnswlib links identical vectors only to each other (its neighbour heuristic keeps
+     * every candidate at distance 0), so a few hundred equal vectors ("Cukup jelas" articles)
+     * make a clique that traps the search: on the corpus recall@10 fell to 0.55. */
+    std::unordered_multimap<uint64_t, hnswlib::tableint> by_bytes;
+    std::vector<AnnAlias> aliases;
+    std::unordered_set<hnswlib::labeltype> alias_labels;
 };
 
 struct ann_index {
     unsigned dim;
-    size_t count;
+    size_t nodes, count; /* count: nodes + aliases */
     std::unique_ptr<AnnSpace> space;
     std::unique_ptr<AnnHnsw> hnsw;
+    /* Aliases by node: labels alias_label[alias_off[n] .. alias_off[n + 1]) share node n's
+     * vector (empty when the index has no aliases). */
+    std::vector<uint32_t> alias_off;
+    std::vector<hnswlib::labeltype> alias_label;
 };
 
 namespace
@@ -722,6 +759,9 @@ int ann_save(ann_builder *b, const char *path, char **err)
     if (ok) {
         AnnWriter w(fd);
         b->hnsw->write_body(w);
+        h.hnsw_bytes = w.written();
+        if (!b->aliases.empty())
+            w.bytes(b->aliases.data(), b->aliases.size() * sizeof(AnnAlias));
         ok = w.flush();
         e = w.error();
         memcpy(h.magic, ANN_MAGIC, sizeof h.magic);
@@ -729,9 +769,10 @@ int ann_save(ann_builder *b, const char *path, char **err)
         h.header_bytes = (uint32_t)ANN_HEADER_BYTES;
         h.dim = b->dim;
         h.m = (uint32_t)b->hnsw->M_;
-        h.count = b->hnsw->cur_element_count;
         h.ef_construction = (uint32_t)b->hnsw->ef_construction_;
         h.flags = 0;
+        h.nodes = b->hnsw->cur_element_count;
+        h.aliases = b->aliases.size();
         h.body_bytes = w.written();
         h.body_sum = w.digest();
         h.header_sum = ann_header_sum(h);
@@ -804,9 +845,10 @@ ann_index *ann_load(const char *path, unsigned want_dim, char **err)
         return nullptr;
     }
     if (h.dim == 0 || h.dim > ANN_DIM_MAX || h.m < 2 || h.m > ANN_M_MAX ||
-        h.count >= (uint64_t)UINT32_MAX || h.flags != 0) {
-        ann_set_err(err, "ann: %s: header out of range (dim %u, M %u, count %llu)", path, h.dim,
-                    h.m, (unsigned long long)h.count);
+        h.nodes >= (uint64_t)UINT32_MAX || h.aliases >= (uint64_t)UINT32_MAX || h.flags != 0 ||
+        h.reserved[0] != 0 || h.reserved[1] != 0) {
+        ann_set_err(err, "ann: %s: header out of range (dim %u, M %u, %llu vectors)", path, h.dim,
+                    h.m, (unsigned long long)h.nodes);
         return nullptr;
     }
     if (h.body_bytes != file_bytes - ANN_HEADER_BYTES) {
@@ -816,19 +858,21 @@ ann_index *ann_load(const char *path, unsigned want_dim, char **err)
         return nullptr;
     }
 
-    const size_t dim = h.dim, m = h.m, count = (size_t)h.count;
+    const size_t dim = h.dim, m = h.m, count = (size_t)h.nodes, n_alias = (size_t)h.aliases;
     const size_t links0 = 2 * m * sizeof(hnswlib::tableint) + sizeof(hnswlib::linklistsizeint);
     const size_t links_up = m * sizeof(hnswlib::tableint) + sizeof(hnswlib::linklistsizeint);
     const size_t per_element = links0 + dim * sizeof(float) + sizeof(hnswlib::labeltype);
-    /* Fixed fields, the level-0 block and one 4-byte link-list size per element at least. */
-    if (h.body_bytes < ANN_BODY_FIXED_BYTES ||
-        (h.body_bytes - ANN_BODY_FIXED_BYTES) / (per_element + 4) < count) {
-        ann_set_err(err, "ann: %s: %llu body bytes cannot hold %zu vectors of dimension %zu", path,
-                    (unsigned long long)h.body_bytes, count, dim);
+    /* The alias table ends the body; the hnswlib stream has its fixed fields, the level-0 block
+     * and one 4-byte link-list size per element at least. */
+    if (h.hnsw_bytes > h.body_bytes || h.body_bytes - h.hnsw_bytes != n_alias * sizeof(AnnAlias) ||
+        h.hnsw_bytes < ANN_BODY_FIXED_BYTES ||
+        (h.hnsw_bytes - ANN_BODY_FIXED_BYTES) / (per_element + 4) < count) {
+        ann_set_err(err, "ann: %s: sizes disagree (%llu vectors of dimension %zu, %llu aliases)",
+                    path, (unsigned long long)count, dim, (unsigned long long)n_alias);
         return nullptr;
     }
 
-    AnnReader r(fd, h.body_bytes);
+    AnnReader r(fd, h.hnsw_bytes);
     size_t f_offset_level0, f_max_elements, f_count, f_per_element, f_label_offset, f_offset_data;
     int f_maxlevel;
     hnswlib::tableint f_enterpoint;
@@ -885,8 +929,14 @@ ann_index *ann_load(const char *path, unsigned want_dim, char **err)
         }
     }
     if (r.left() != 0) {
-        ann_set_err(err, "ann: %s: %llu unexpected bytes after the link lists (corrupt file)",
-                    path, (unsigned long long)r.left());
+        ann_set_err(err, "ann: %s: %llu unexpected bytes after the link lists (corrupt file)", path,
+                    (unsigned long long)r.left());
+        return nullptr;
+    }
+    std::vector<AnnAlias> aliases(n_alias);
+    r.extend(n_alias * sizeof(AnnAlias));
+    if (n_alias > 0 && !r.bytes(aliases.data(), n_alias * sizeof(AnnAlias))) {
+        ann_set_err(err, "ann: %s: short read in the aliases (truncated)", path);
         return nullptr;
     }
     if (r.digest() != h.body_sum) {
@@ -895,7 +945,7 @@ ann_index *ann_load(const char *path, unsigned want_dim, char **err)
     }
 
     /* The graph: every neighbour exists and lives on the level it is linked from. */
-    std::vector<hnswlib::labeltype> labels(count);
+    std::vector<hnswlib::labeltype> labels(count + n_alias);
     for (size_t i = 0; i < count; i++) {
         const char *el = parts.level0 + i * per_element;
         unsigned short n0;
@@ -905,16 +955,16 @@ ann_index *ann_load(const char *path, unsigned want_dim, char **err)
             return nullptr;
         }
         if (n0 > 2 * m) {
-            ann_set_err(err, "ann: %s: element %zu: %u level-0 links, max %zu (corrupt file)",
-                        path, i, n0, 2 * m);
+            ann_set_err(err, "ann: %s: element %zu: %u level-0 links, max %zu (corrupt file)", path,
+                        i, n0, 2 * m);
             return nullptr;
         }
         for (size_t j = 0; j < n0; j++) {
             hnswlib::tableint nb;
             memcpy(&nb, el + sizeof(hnswlib::linklistsizeint) + j * sizeof nb, sizeof nb);
             if (nb >= count) {
-                ann_set_err(err, "ann: %s: element %zu links to %u of %zu (corrupt file)", path,
-                            i, nb, count);
+                ann_set_err(err, "ann: %s: element %zu links to %u of %zu (corrupt file)", path, i,
+                            nb, count);
                 return nullptr;
             }
         }
@@ -924,8 +974,8 @@ ann_index *ann_load(const char *path, unsigned want_dim, char **err)
             unsigned short n;
             memcpy(&n, ll, sizeof n);
             if (n > m) {
-                ann_set_err(err, "ann: %s: element %zu level %d: %u links (corrupt file)", path,
-                            i, l, n);
+                ann_set_err(err, "ann: %s: element %zu level %d: %u links (corrupt file)", path, i,
+                            l, n);
                 return nullptr;
             }
             for (size_t j = 0; j < n; j++) {
@@ -943,6 +993,24 @@ ann_index *ann_load(const char *path, unsigned want_dim, char **err)
         ann_set_err(err, "ann: %s: entry point not on the top level (corrupt file)", path);
         return nullptr;
     }
+    std::vector<uint32_t> alias_off(n_alias > 0 ? count + 1 : 0, 0);
+    std::vector<hnswlib::labeltype> alias_label(n_alias);
+    for (size_t i = 0; i < n_alias; i++) {
+        if (aliases[i].node >= count || aliases[i].zero != 0) {
+            ann_set_err(err, "ann: %s: alias %zu: bad node %u (corrupt file)", path, i,
+                        aliases[i].node);
+            return nullptr;
+        }
+        labels[count + i] = aliases[i].label;
+        alias_off[aliases[i].node + 1]++;
+    }
+    for (size_t i = 0; n_alias > 0 && i < count; i++) /* counts -> offsets (CSR) */
+        alias_off[i + 1] += alias_off[i];
+    {
+        std::vector<uint32_t> fill(alias_off.begin(), alias_off.end());
+        for (size_t i = 0; i < n_alias; i++) /* in file order: the order they were added */
+            alias_label[fill[aliases[i].node]++] = aliases[i].label;
+    }
     std::sort(labels.begin(), labels.end());
     if (std::adjacent_find(labels.begin(), labels.end()) != labels.end()) {
         ann_set_err(err, "ann: %s: duplicate ids (corrupt file)", path);
@@ -951,7 +1019,10 @@ ann_index *ann_load(const char *path, unsigned want_dim, char **err)
 
     std::unique_ptr<ann_index> ix(new ann_index);
     ix->dim = h.dim;
-    ix->count = count;
+    ix->nodes = count;
+    ix->count = count + n_alias;
+    ix->alias_off = std::move(alias_off);
+    ix->alias_label = std::move(alias_label);
     ix->space.reset(new AnnSpace(dim));
     ix->hnsw.reset(new AnnHnsw(ix->space.get()));
     ix->hnsw->adopt(dim, count, m, f_efc, f_mult, count > 0 ? f_maxlevel : -1, f_enterpoint,
@@ -997,6 +1068,31 @@ struct AnnTopK {
 
 } // namespace
 
+namespace
+{
+
+/* Write the k best of nodes (similarity, internal id; best first) into ids/sims, each node
+ * followed by its aliases (same vector, same similarity), k at most. The count written. */
+int ann_emit(const ann_index *ix, const std::vector<std::pair<float, hnswlib::tableint>> &best,
+             unsigned k, int64_t *ids, float *sims)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < best.size() && n < k; i++) {
+        hnswlib::tableint node = best[i].second;
+        ids[n] = (int64_t)ix->hnsw->label_at(node);
+        sims[n++] = best[i].first;
+        if (ix->alias_off.empty())
+            continue;
+        for (uint32_t a = ix->alias_off[node]; a < ix->alias_off[node + 1] && n < k; a++) {
+            ids[n] = (int64_t)ix->alias_label[a];
+            sims[n++] = best[i].first;
+        }
+    }
+    return (int)n;
+}
+
+} // namespace
+
 extern "C" {
 
 ann_builder *ann_builder_new(unsigned dim, size_t max_elements, unsigned m,
@@ -1015,10 +1111,10 @@ ann_builder *ann_builder_new(unsigned dim, size_t max_elements, unsigned m,
         }
         std::unique_ptr<ann_builder> b(new ann_builder);
         b->dim = dim;
+        b->max_elements = max_elements; /* 0 allowed: an empty index */
         b->space.reset(new AnnSpace(dim));
         b->hnsw.reset(
             new AnnHnsw(b->space.get(), std::max<size_t>(max_elements, 1), m, ef_construction));
-        b->hnsw->max_elements_ = max_elements; /* 0 allowed: an empty index */
         b->scratch.resize(dim);
         return b.release();
     } catch (const std::exception &e) {
@@ -1033,11 +1129,11 @@ int ann_builder_add(ann_builder *b, int64_t id, const float *vec, char **err)
 {
     try {
         hnswlib::labeltype label = (hnswlib::labeltype)id;
-        if (b->hnsw->cur_element_count >= b->hnsw->max_elements_) {
-            ann_set_err(err, "ann: index full (max_elements %zu)", b->hnsw->max_elements_);
+        if (b->hnsw->cur_element_count + b->aliases.size() >= b->max_elements) {
+            ann_set_err(err, "ann: index full (max_elements %zu)", b->max_elements);
             return -1;
         }
-        if (b->hnsw->has_label(label)) {
+        if (b->hnsw->has_label(label) || b->alias_labels.count(label) != 0) {
             ann_set_err(err, "ann: duplicate id %lld", (long long)id);
             return -1;
         }
@@ -1045,7 +1141,20 @@ int ann_builder_add(ann_builder *b, int64_t id, const float *vec, char **err)
             ann_set_err(err, "ann: id %lld: vector has a non-finite value", (long long)id);
             return -1;
         }
+        size_t bytes = b->dim * sizeof(float);
+        AnnSum s;
+        s.update(b->scratch.data(), bytes);
+        uint64_t key = s.digest();
+        auto range = b->by_bytes.equal_range(key);
+        for (auto it = range.first; it != range.second; ++it)
+            if (memcmp(b->hnsw->vector_at(it->second), b->scratch.data(), bytes) == 0) {
+                b->aliases.push_back(AnnAlias{label, it->second, 0});
+                b->alias_labels.insert(label);
+                return 0;
+            }
+        hnswlib::tableint node = (hnswlib::tableint)b->hnsw->cur_element_count;
         b->hnsw->addPoint(b->scratch.data(), label);
+        b->by_bytes.emplace(key, node);
         return 0;
     } catch (const std::exception &e) {
         ann_set_err(err, "ann: add %lld: %s", (long long)id, e.what());
@@ -1103,7 +1212,7 @@ int ann_search(const ann_index *ix, const float *vec, unsigned k, unsigned ef, i
                float *sims, char **err)
 {
     try {
-        if (k == 0 || ix->count == 0)
+        if (k == 0 || ix->nodes == 0)
             return 0;
         std::vector<float> q(ix->dim);
         if (!ann_normalise(vec, ix->dim, q.data())) {
@@ -1113,11 +1222,9 @@ int ann_search(const ann_index *ix, const float *vec, unsigned k, unsigned ef, i
         size_t want = ef != 0 ? ef : std::max<size_t>(ANN_EF_DEFAULT, (size_t)ANN_EF_PER_K * k);
         std::vector<std::pair<float, hnswlib::tableint>> res;
         ix->hnsw->search(q.data(), k, std::max<size_t>(want, k), res);
-        for (size_t i = 0; i < res.size(); i++) {
-            ids[i] = (int64_t)ix->hnsw->label_at(res[i].second);
-            sims[i] = 1.0f - res[i].first;
-        }
-        return (int)res.size();
+        for (auto &r : res)
+            r.first = 1.0f - r.first; /* distance -> similarity */
+        return ann_emit(ix, res, k, ids, sims);
     } catch (const std::exception &e) {
         ann_set_err(err, "ann: search: %s", e.what());
     } catch (...) {
@@ -1130,7 +1237,7 @@ int ann_search_exact(const ann_index *ix, const float *vec, unsigned k, int64_t 
                      char **err)
 {
     try {
-        if (k == 0 || ix->count == 0)
+        if (k == 0 || ix->nodes == 0)
             return 0;
         std::vector<float> q(ix->dim);
         if (!ann_normalise(vec, ix->dim, q.data())) {
@@ -1139,16 +1246,14 @@ int ann_search_exact(const ann_index *ix, const float *vec, unsigned k, int64_t 
         }
         ann_dot_fn dot = ann_pick_kernel().dot;
         AnnTopK top(k);
-        for (size_t i = 0; i < ix->count; i++) {
+        for (size_t i = 0; i < ix->nodes; i++) {
             const float *v = reinterpret_cast<const float *>(ix->hnsw->vector_at(i));
             top.offer(dot(q.data(), v, ix->dim), i);
         }
-        auto &best = top.sorted();
-        for (size_t i = 0; i < best.size(); i++) {
-            ids[i] = (int64_t)ix->hnsw->label_at(best[i].second);
-            sims[i] = best[i].first;
-        }
-        return (int)best.size();
+        std::vector<std::pair<float, hnswlib::tableint>> best;
+        for (const auto &t : top.sorted())
+            best.emplace_back(t.first, (hnswlib::tableint)t.second);
+        return ann_emit(ix, best, k, ids, sims);
     } catch (const std::exception &e) {
         ann_set_err(err, "ann: exact search: %s", e.what());
     } catch (...) {

@@ -26,26 +26,28 @@
 
 #include "arena.h"
 
-#define EXCERPT_SHORT_BYTES 160 /* add the next sentence while the quotation is shorter */
-#define EXCERPT_SHARE_BYTES 240 /* what each quotation gets before the closing list */
-#define NAME_MAX_BYTES      200 /* a law's name in a citation ("... tentang ...") */
-#define SHORT_NAME_BYTES    80  /* a law's name in the closing list, when not derived */
-#define PASAL_MAX_BYTES     32
-#define AYAT_MAX_BYTES      16
-#define QUESTION_MAX_BYTES  160 /* the question quoted when nothing was found */
+#define EXCERPT_SHORT_BYTES  160 /* add the next sentence while the quotation is shorter */
+#define EXCERPT_SHARE_BYTES  240 /* what each quotation gets before the closing list */
+#define NAME_MAX_BYTES       200 /* a law's name in a citation ("... tentang ...") */
+#define SHORT_NAME_BYTES     80  /* a law's name in the closing list, when not derived */
+#define PASAL_MAX_BYTES      32
+#define AYAT_MAX_BYTES       16
+#define QUESTION_MAX_BYTES   160         /* the question quoted when nothing was found */
+#define TEXT_INPUT_MAX_BYTES (16 * 1024) /* of an article's text, read for its quotation */
 
 #define ELLIPSIS "\xe2\x80\xa6" /* … */
 #define LQUOTE   "\xe2\x80\x9c" /* “ */
 #define RQUOTE   "\xe2\x80\x9d" /* ” */
 #define SEP      "\n\n"
 
-#define OPENING_NOTEXT "Ditemukan pasal yang mungkin relevan, tetapi teksnya tidak tersedia untuk dikutip."
-#define LIST_MORE      "Pasal lain yang juga mungkin relevan: "
-#define LIST_ONLY      "Pasal yang mungkin relevan: "
-#define CLOSING        "Jawaban ini disusun otomatis dari teks peraturan dan bukan nasihat hukum."
-#define NONE_HEAD      "Maaf, tidak ditemukan pasal yang relevan"
+#define OPENING_NOTEXT                                                                             \
+    "Ditemukan pasal yang mungkin relevan, tetapi teksnya tidak tersedia untuk dikutip."
+#define LIST_MORE "Pasal lain yang juga mungkin relevan: "
+#define LIST_ONLY "Pasal yang mungkin relevan: "
+#define CLOSING   "Jawaban ini disusun otomatis dari teks peraturan dan bukan nasihat hukum."
+#define NONE_HEAD "Maaf, tidak ditemukan pasal yang relevan"
 #define NONE_TAIL                                                                                  \
-    " dalam kumpulan peraturan yang tersedia. Cobalah merumuskan pertanyaan dengan kata lain, "   \
+    " dalam kumpulan peraturan yang tersedia. Cobalah merumuskan pertanyaan dengan kata lain, "    \
     "atau sebutkan nomor peraturan dan pasalnya."
 
 /* ---------------------------------------------------------------- UTF-8 and running text */
@@ -97,6 +99,7 @@ struct ntext {
     char *p;
     unsigned char *mark;
     size_t n;
+    int truncated; /* the source was longer than TEXT_INPUT_MAX_BYTES */
 };
 
 /* A list marker at s[0..n): "a." "1." "12." "12a." followed by whitespace or the end; its
@@ -194,12 +197,25 @@ static int norm_str(struct arena *a, const char *s, struct ntext *t)
     return norm(a, s ? s : "", s ? strlen(s) : 0, t);
 }
 
+/* norm() of the head of an article: a quotation never reaches further. */
+static int norm_text(struct arena *a, const char *s, size_t len, struct ntext *t)
+{
+    size_t n = len;
+    if (n > TEXT_INPUT_MAX_BYTES)
+        for (n = TEXT_INPUT_MAX_BYTES; n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80;)
+            n--;
+    if (norm(a, s, n, t) != 0)
+        return -1;
+    t->truncated = n < len;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- sentences and excerpts */
 
 static const char *const abbrevs[] = {
-    "rp",  "no",  "nos", "jo", "dll", "dsb", "dst", "tsb",  "yth", "tgl", "hlm", "ps",
-    "psl", "kep", "prof", "dr", "drs", "ir", "hj", "st",   "stb", "stbl", "kab", "kec",
-    "kel", "jl",  "sdr", "bpk", "ttd", "mr", "nr", "lemb", "spt", "vol", "art",
+    "rp",  "no",  "nos",  "jo",  "dll", "dsb", "dst", "tsb",  "yth", "tgl",  "hlm", "ps",
+    "psl", "kep", "prof", "dr",  "drs", "ir",  "hj",  "st",   "stb", "stbl", "kab", "kec",
+    "kel", "jl",  "sdr",  "bpk", "ttd", "mr",  "nr",  "lemb", "spt", "vol",  "art",
 };
 
 static int is_abbrev(const char *w, size_t n)
@@ -312,7 +328,7 @@ static size_t excerpt(const struct ntext *t, size_t quota, int is_def, char *out
         out[cut] = '\0';
         return cut;
     }
-    if (n <= quota) { /* no sentence end: all of it, ending cleanly */
+    if (n <= quota && !t->truncated) { /* no sentence end: all of it, ending cleanly */
         char last = p[n - 1];
         if (last != ';' && last != ':' && last != ',') {
             memcpy(out, p, n + 1);
@@ -334,7 +350,9 @@ static size_t excerpt(const struct ntext *t, size_t quota, int is_def, char *out
     }
     if (quota < sizeof ELLIPSIS)
         return 0;
-    size_t limit = quota - (sizeof ELLIPSIS - 1); /* cut <= limit < n */
+    size_t limit = quota - (sizeof ELLIPSIS - 1); /* cut <= limit <= n */
+    if (limit > n)                                /* only for a truncated text */
+        limit = n;
     size_t clause = 0, comma = 0, word = 0, any = 0;
     int depth = 0;
     for (size_t c = 1; c <= limit; c++) {
@@ -561,11 +579,11 @@ static int find_ayat(const char *text, const char *want, const char **body, size
 
 struct item {
     const struct answer_ref *r;
-    char num[16];       /* "[n]" */
-    int is_def, plain;  /* plain: cited without a quotation */
-    struct ntext t;     /* the text as running text */
-    const char *cite;   /* "Pasal 2 ... tentang ..." (quoted refs) or "Pasal 2 UU 31/1999" */
-    size_t natural;     /* the quotation's length with LX_ANSWER_QUOTE_MAX_BYTES */
+    char num[16];      /* "[n]" */
+    int is_def, plain; /* plain: cited without a quotation */
+    struct ntext t;    /* the text as running text */
+    const char *cite;  /* "Pasal 2 ... tentang ..." (quoted refs) or "Pasal 2 UU 31/1999" */
+    size_t natural;    /* the quotation's length with LX_ANSWER_QUOTE_MAX_BYTES */
     size_t quota;
     char *quote;
     size_t qlen;
@@ -671,6 +689,21 @@ static void share(struct item *q, size_t nq, size_t budget, size_t cap)
     }
 }
 
+static int same_str(const char *a, const char *b)
+{
+    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Whether r is a ref already quoted (the same text of the same article): it is listed. */
+static int same_as_quoted(const struct item *q, size_t nq, const struct answer_ref *r)
+{
+    for (size_t i = 0; i < nq; i++)
+        if (same_str(q[i].r->doc_id, r->doc_id) && same_str(q[i].r->pasal, r->pasal) &&
+            same_str(q[i].r->ayat, r->ayat) && same_str(q[i].r->text, r->text))
+            return 1;
+    return 0;
+}
+
 static char *compose_none(struct arena *a, const char *question, size_t max_bytes)
 {
     char *q = clean_line(a, question, QUESTION_MAX_BYTES, 1);
@@ -681,8 +714,7 @@ static char *compose_none(struct arena *a, const char *question, size_t max_byte
         q = max_bytes > fixed + 16 ? cap_text(a, q, strlen(q), max_bytes - fixed, 1) : "";
     if (q == NULL)
         return NULL;
-    char *s = q[0] ? arena_printf(a, NONE_HEAD " untuk pertanyaan " LQUOTE "%s" RQUOTE NONE_TAIL,
-                                  q)
+    char *s = q[0] ? arena_printf(a, NONE_HEAD " untuk pertanyaan " LQUOTE "%s" RQUOTE NONE_TAIL, q)
                    : arena_strdup(a, NONE_HEAD NONE_TAIL);
     return s ? arena_printf(a, "%s" SEP CLOSING, s) : NULL;
 }
@@ -710,7 +742,7 @@ static char *compose(struct arena *a, const char *question, const struct answer_
         it.r = r;
         snprintf(it.num, sizeof it.num, "[%u]", r->n);
         it.is_def = eq_nocase(r->kind, "definition");
-        if (nq < LX_ANSWER_QUOTED_MAX) {
+        if (nq < LX_ANSWER_QUOTED_MAX && !same_as_quoted(q, nq, r)) {
             /* An article of ayat is quoted from one: the ref's, else the first (unless it is
              * short), which the citation then names. */
             const char *text = r->text ? r->text : "", *body;
@@ -720,14 +752,14 @@ static char *compose(struct arena *a, const char *question, const struct answer_
             if (label == NULL)
                 return NULL;
             if (!it.is_def && find_ayat(text, want, &body, &blen, label)) {
-                if (norm(a, body, blen, &it.t) != 0)
+                if (norm_text(a, body, blen, &it.t) != 0)
                     return NULL;
                 if (want == NULL && it.t.n < EXCERPT_SHORT_BYTES) /* quote on past it */
                     label = NULL;
             } else {
                 label = NULL;
             }
-            if (label == NULL && norm(a, text, strlen(text), &it.t) != 0)
+            if (label == NULL && norm_text(a, text, strlen(text), &it.t) != 0)
                 return NULL;
             if (it.t.n > 0) {
                 if ((it.cite = cite_with(a, r, label, law_name(a, r))) == NULL)
@@ -757,7 +789,7 @@ static char *compose(struct arena *a, const char *question, const struct answer_
             base += strlen(SEP) + para_fixed(&q[i]);
             if (!q[i].plain)
                 least += q[i].natural < LX_ANSWER_QUOTE_MIN_BYTES ? q[i].natural
-                                                                   : LX_ANSWER_QUOTE_MIN_BYTES;
+                                                                  : LX_ANSWER_QUOTE_MIN_BYTES;
         }
         if (base + least <= max)
             break;
@@ -858,13 +890,14 @@ static int in_marker(const char *s, size_t len, size_t p)
 }
 
 /* Whether a piece may end at p (0 < p < len): after a run of spaces, or after punctuation
- * followed by more of the same word; never inside a UTF-8 sequence or a citation marker. */
+ * followed by a letter or digit of the same word ("dan/atau", "1.000"); never inside a UTF-8
+ * sequence or a citation marker. */
 static int piece_break(const char *s, size_t len, size_t p)
 {
     char prev = s[p - 1], next = s[p];
     if (((unsigned char)next & 0xC0) == 0x80 || is_space(next))
         return 0;
-    if (!is_space(prev) && !is_break_punct(prev))
+    if (!is_space(prev) && !(is_break_punct(prev) && (is_alpha(next) || is_digit(next))))
         return 0;
     return !in_marker(s, len, p);
 }

@@ -119,6 +119,21 @@ static const struct cfg_row cfg_rows[] = {
       "how often spooled exchanges are retried"),
     U("chat", "spool_max_records", spool_max_records, 1, 10000000, "100000",
       "spooled exchanges at most (then they are logged and dropped)"),
+    S("generator", "kind", gen_kind, CT_STR, "extractive",
+      "extractive (built in, no network) or openai (any OpenAI-compatible chat endpoint)"),
+    S("generator", "url", gen_url, CT_STR, "http://127.0.0.1:8000/v1/chat/completions",
+      "the /v1/chat/completions endpoint (kind = openai)"),
+    S("generator", "model", gen_model, CT_STR, "gpt-4o-mini", "model name sent upstream"),
+    S("generator", "api_key", gen_api_key, CT_SECRET, "", "LEXRAG_GENERATOR_API_KEY only"),
+    U("generator", "timeout_ms", gen_timeout_ms, 100, 3600000, "120000",
+      "deadline of a whole answer"),
+    U("generator", "max_tokens", gen_max_tokens, 0, 1000000, "1024",
+      "longest answer in tokens (0: the server's default)"),
+    D("generator", "temperature", gen_temperature, 0, 2, "0.2", "sampling temperature"),
+    U("generator", "history_max_chars", history_max_chars, 0, 1000000, "4000",
+      "earlier turns of the conversation sent along, newest first, up to this many characters"),
+    U("generator", "article_max_chars", article_max_chars, 100, 1000000, "1500",
+      "each retrieved article is cut to this many characters in the prompt"),
 };
 
 #define CFG_NROWS (sizeof cfg_rows / sizeof cfg_rows[0])

@@ -49,6 +49,13 @@ struct cfg {
     unsigned long chat_top_k, piece_interval_ms, piece_max_bytes, ping_interval_ms;
     char spool_dir[LX_CFG_STR_MAX_BYTES];
     unsigned long spool_retry_ms, spool_max_records;
+    /* [generator] */
+    char gen_kind[16]; /* "extractive" or "openai" */
+    char gen_url[LX_CFG_STR_MAX_BYTES];
+    char gen_model[128];
+    char gen_api_key[256]; /* secret: environment only */
+    unsigned long gen_timeout_ms, gen_max_tokens, history_max_chars, article_max_chars;
+    double gen_temperature;
 };
 
 /* Fill *c with the defaults, then the file at path (NULL or "" for none), then the environment.

@@ -66,9 +66,8 @@ int spool_id_valid(const char *id)
     size_t n = 0;
     for (; id[n] != '\0'; n++) {
         char c = id[n];
-        if (n == LX_SPOOL_ID_MAX_BYTES ||
-            !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-'))
+        if (n == LX_SPOOL_ID_MAX_BYTES || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                                            (c >= '0' && c <= '9') || c == '-'))
             return 0;
     }
     return n > 0;
@@ -285,8 +284,8 @@ int spool_put(struct spool *s, const char *id, const void *data, size_t len, cha
         if (read_dir(s, 0, 0, NULL, &n) == 0)
             s->count = n;
         if (s->count >= s->max) {
-            spool_set_err(err, "spool: %s is full (%zu records, max_records %zu)", s->dir,
-                          s->count, s->max);
+            spool_set_err(err, "spool: %s is full (%zu records, max_records %zu)", s->dir, s->count,
+                          s->max);
             return -1;
         }
     }

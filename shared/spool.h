@@ -44,8 +44,10 @@ int spool_id_valid(const char *id);
 
 /* Store data[0..len) under id, durably (see above). 0, or -1 + *err: a bad id, len over
  * LX_SPOOL_RECORD_MAX_BYTES, the spool full (max_records records, and id not among them), or
- * an I/O error (nothing of the record is left behind then). The limit holds per directory;
- * processes putting at the same moment may overshoot it by a record each. */
+ * an I/O error (no temporary file is left behind; only when the final fsync of the directory
+ * fails is the record in place, though perhaps not durably). The limit holds per directory:
+ * a handle that counts max_records reads the directory again before it refuses; processes
+ * putting at the same moment may overshoot it by a record each. */
 int spool_put(struct spool *s, const char *id, const void *data, size_t len, char **err);
 
 /* The oldest record (by mtime, then id) not yet handed out in this scan: 1 and id_out (cap
@@ -65,9 +67,9 @@ void spool_rewind(struct spool *s);
  * a crash only means the record is written again, which is idempotent. */
 int spool_remove(struct spool *s, const char *id);
 
-/* Records in the spool as this handle last saw it: counted at open and at each directory read
- * of a scan, then changed by this handle's puts and removes (other processes' puts and
- * removes show at the next directory read). */
+/* Records in the spool as this handle last saw it: counted at open, at each directory read of
+ * a scan and when a put finds the spool full, then changed by this handle's puts and removes
+ * (other processes' puts and removes show at the next directory read). For metrics. */
 size_t spool_count(const struct spool *s);
 
 #endif

@@ -169,11 +169,13 @@ static uint64_t sum64(const unsigned char *p, size_t n)
 enum {
     H_DIM = 16,
     H_M = 20,
-    H_COUNT = 24,
-    H_BODY_BYTES = 40,
-    H_BODY_SUM = 48,
-    H_SUM = 56,
-    HEADER = 64,
+    H_NODES = 32,
+    H_ALIASES = 40,
+    H_HNSW_BYTES = 48,
+    H_BODY_BYTES = 56,
+    H_BODY_SUM = 64,
+    H_SUM = 88,
+    HEADER = 96,
     B_MAXLEVEL = HEADER + 48,
     B_ENTER = HEADER + 52,
     B_LEVEL0 = HEADER + 96,
@@ -186,6 +188,12 @@ static void put32(unsigned char *p, uint32_t v)
 static void put64(unsigned char *p, uint64_t v)
 {
     memcpy(p, &v, 8);
+}
+static uint64_t get64(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
 }
 
 static void reseal(unsigned char *buf, size_t len)
@@ -514,7 +522,7 @@ static void test_corrupt_structure(void **state)
         case 6: /* header dimension changed consistently with the open call */
             put32(buf + H_DIM, 15);
             break;
-        case 7: /* header count changed */ put64(buf + H_COUNT, N - 1); break;
+        case 7: /* header count changed */ put64(buf + H_NODES, N - 1); break;
         case 8: /* two elements with the same id */
             memcpy(buf + B_LEVEL0 + 0 * per + per - 8, buf + B_LEVEL0 + 1 * per + per - 8, 8);
             break;
@@ -546,6 +554,93 @@ static void test_corrupt_structure(void **state)
     free(buf);
     free(good);
     free(v);
+}
+
+/* Equal vectors become aliases of one graph node: hundreds of them ("Cukup jelas" articles)
+ * must not trap the search, every id is still found, and searches return aliases with their
+ * node's similarity. The alias table is checked on load like the rest. */
+static void test_duplicates(void **state)
+{
+    (void)state;
+    enum { N = 2000, D = 32, DUP = 300, DUP2 = 40, NQ = 100 };
+    float *v = random_unit(N, D, 15), *q = random_unit(NQ, D, 16);
+    char path[256], *err = NULL;
+    path_of(path, sizeof path, "dups.idx");
+    ann_builder *b = ann_builder_new(D, N + DUP + DUP2 + 3, 16, 200, &err);
+    assert_non_null(b);
+    float zero[D] = {0}, twice[D];
+    for (int j = 0; j < D; j++)
+        twice[j] = 2.0f * v[7 * D + j];
+    int64_t next = 100000;
+    /* the copies come first, so that one of them would be the entry point */
+    for (int i = 0; i < DUP; i++)
+        assert_int_equal(ann_builder_add(b, next++, v, &err), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(ann_builder_add(b, next++, zero, &err), 0);
+    for (int i = 1; i < N; i++) {
+        assert_int_equal(ann_builder_add(b, i, v + i * D, &err), 0);
+        if (i == 500)
+            for (int j = 0; j < DUP2; j++) /* scaled copies are equal once normalised */
+                assert_int_equal(ann_builder_add(b, 200000 + j, twice, &err), 0);
+    }
+    assert_int_equal(ann_builder_add(b, 100000, v + 9 * D, &err), -1); /* an alias's id */
+    assert_non_null(strstr(err, "duplicate"));
+    free(err), err = NULL;
+    assert_int_equal(ann_builder_save(b, path, &err), 0);
+    ann_builder_free(b);
+
+    ann_index *ix = open_ok(path, D);
+    assert_int_equal(ann_count(ix), DUP + 3 + (N - 1) + DUP2);
+    double r = recall_at(ix, q, NQ, D, 0);
+    printf("# recall@10 with %d equal vectors: %.4f\n", DUP, r);
+    assert_true(r >= 0.95);
+    int64_t ids[20];
+    float sims[20];
+    assert_int_equal(ann_search(ix, v, 20, 0, ids, sims, &err), 20);
+    for (int i = 0; i < 20; i++) {
+        assert_true(ids[i] >= 100000 && ids[i] < 100000 + DUP);
+        assert_true(fabsf(sims[i] - 1.0f) < 1e-4f);
+    }
+    assert_int_equal(ann_search_exact(ix, v + 7 * D, 20, ids, sims, &err), 20);
+    assert_true(ids[0] == 7);
+    for (int i = 1; i <= DUP2 && i < 20; i++)
+        assert_true(ids[i] >= 200000 && fabsf(sims[i] - sims[0]) < 1e-6f);
+    for (int i = 1; i < N; i += 37) { /* every node still reachable */
+        assert_int_equal(ann_search(ix, v + i * D, 1, 0, ids, sims, &err), 1);
+        assert_true(ids[0] == i || (i == 7 && ids[0] >= 200000));
+    }
+    ann_close(ix);
+
+    /* The alias table, resealed: a node past the end, a label that is also a node's. */
+    size_t len;
+    unsigned char *buf = read_all(path, &len);
+    uint64_t n_alias = get64(buf + H_ALIASES);
+    assert_int_equal(n_alias, DUP - 1 + 2 + DUP2);
+    size_t table = len - n_alias * 16;
+    unsigned char *bad = malloc(len);
+    assert_non_null(bad);
+    static const struct {
+        int line;
+        int what;
+    } cases[] = {{__LINE__, 0}, {__LINE__, 1}, {__LINE__, 2}, {__LINE__, 3}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        memcpy(bad, buf, len);
+        size_t l = len;
+        switch (cases[c].what) {
+        case 0: put32(bad + table + 5 * 16 + 8, N + 10); break; /* node out of range */
+        case 1: put64(bad + table + 5 * 16, 3); break;          /* label 3 is a node */
+        case 2: put32(bad + table + 16 + 12, 1); break;         /* padding not zero */
+        case 3: put64(bad + H_ALIASES, n_alias - 1); break;     /* count disagrees */
+        }
+        reseal(bad, l);
+        path_of(path, sizeof path, "dups-bad.idx");
+        write_all(path, bad, l);
+        open_fails(path, D, NULL, cases[c].line);
+    }
+    free(bad);
+    free(buf);
+    free(v);
+    free(q);
 }
 
 static void test_builder_errors(void **state)
@@ -726,7 +821,7 @@ static int teardown(void **state)
     static const char *const names[] = {
         "roundtrip.idx", "recall.idx",  "replace.idx",   "concurrent.idx", "dim.idx",
         "good.idx",      "mangled.idx", "structure.idx", "errors.idx",     "empty.idx",
-        "five.idx",      "scaled.idx",  "threads.idx",
+        "five.idx",      "scaled.idx",  "threads.idx",   "dups.idx",       "dups-bad.idx",
     };
     char path[256];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -739,12 +834,13 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrip),          cmocka_unit_test(test_recall),
-        cmocka_unit_test(test_atomic_replace),     cmocka_unit_test(test_concurrent_replace),
-        cmocka_unit_test(test_dim_mismatch),       cmocka_unit_test(test_truncated),
-        cmocka_unit_test(test_corrupt_checksum),   cmocka_unit_test(test_corrupt_structure),
-        cmocka_unit_test(test_builder_errors),     cmocka_unit_test(test_small_indexes),
-        cmocka_unit_test(test_unnormalised_input), cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_roundtrip),        cmocka_unit_test(test_recall),
+        cmocka_unit_test(test_atomic_replace),   cmocka_unit_test(test_concurrent_replace),
+        cmocka_unit_test(test_dim_mismatch),     cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_corrupt_checksum), cmocka_unit_test(test_corrupt_structure),
+        cmocka_unit_test(test_duplicates),       cmocka_unit_test(test_builder_errors),
+        cmocka_unit_test(test_small_indexes),    cmocka_unit_test(test_unnormalised_input),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

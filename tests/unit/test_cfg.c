@@ -117,6 +117,15 @@ static const struct {
     {__LINE__, "chat", "spool_dir", "/var/lib/lexrag/spool"},
     {__LINE__, "chat", "spool_retry_ms", "2000"},
     {__LINE__, "chat", "spool_max_records", "100000"},
+    {__LINE__, "generator", "kind", "extractive"},
+    {__LINE__, "generator", "url", "http://127.0.0.1:8000/v1/chat/completions"},
+    {__LINE__, "generator", "model", "gpt-4o-mini"},
+    {__LINE__, "generator", "api_key", ""},
+    {__LINE__, "generator", "timeout_ms", "120000"},
+    {__LINE__, "generator", "max_tokens", "1024"},
+    {__LINE__, "generator", "temperature", "0.2"},
+    {__LINE__, "generator", "history_max_chars", "4000"},
+    {__LINE__, "generator", "article_max_chars", "1500"},
 };
 
 static void test_defaults(void **state)
