@@ -55,10 +55,10 @@
 
 #define EV_TOPK_UNITS 100 /* units kept per question (before records are deduplicated) */
 #define EV_MAX_REL    64
-static double ev_rrf_k = 60.0;          /* --rrf-k */
-static size_t ev_candidates = 100;      /* --candidates: units taken from each leg (<= 100) */
-#define EV_BM25_K1    0.9 /* bench/bm25_eval.c's recommended k1, b */
-#define EV_BM25_B     0.75
+static double ev_rrf_k = 60.0;     /* --rrf-k */
+static size_t ev_candidates = 100; /* --candidates: units taken from each leg (<= 100) */
+#define EV_BM25_K1 0.9             /* bench/bm25_eval.c's recommended k1, b */
+#define EV_BM25_B  0.75
 
 struct ev_rec {
     char *doc_id, *doc_type, *number, *pasal, *title, *bab, *text;
@@ -969,8 +969,8 @@ int main(int argc, char **argv)
                  use_defs ? "defs" : "articles");
         ev_report(label, qs, nq, units, ranked, K);
         if (bm != NULL) {
-            static const double ws[][2] = {{1.0, 1.0}, {0.7, 1.0}, {0.5, 1.0}, {0.3, 1.0},
-                                           {0.2, 1.0}};
+            static const double ws[][2] = {
+                {1.0, 1.0}, {0.7, 1.0}, {0.5, 1.0}, {0.3, 1.0}, {0.2, 1.0}};
             for (size_t w = 0; w < sizeof ws / sizeof ws[0]; w++) {
                 static const char *const prefixes[] = {NULL, "galqa", "pdp", "glossary"};
                 for (size_t p = 0; p < 4; p++) {
@@ -990,7 +990,8 @@ int main(int argc, char **argv)
             ann_index *ix = ev_build_index(uv, n_units, dim, m, efc, path, &build_s);
             snprintf(label, sizeof label, "corpus dim=%u M=%u efc=%u", dim, m, efc);
             ev_ann_sweep(label, ix, qv, nq, dim, 10, efs, n_efs, 5);
-            static const unsigned efs100[] = {0, 100, 150, 200, 300};
+            static const unsigned efs50[] = {0, 64, 128, 200}, efs100[] = {0, 100, 150, 200, 300};
+            ev_ann_sweep(label, ix, qv, nq, dim, 50, efs50, 4, 1);
             ev_ann_sweep(label, ix, qv, nq, dim, 100, efs100, 5, 1);
             ann_close(ix);
             if (!keep)

@@ -57,6 +57,7 @@ to_ms() { # wrk prints 1.23ms, 456.00us or 1.20s
     python3 -c "import sys; v=sys.argv[1]; u={'us':1e-3,'ms':1,'s':1e3}; n=v.rstrip('mus'); print(f'{float(n)*u[v[len(n):]]:.2f}')" "$1"
 }
 
+ingest_lines=$(grep -E '^ *(units|embedded|bm25|ann|seconds|rate) ' "$dir/ingest.txt" | sed 's/^ */    /')
 out="$dir/search.md"
 {
     echo "## POST /api/search through lighttpd (issue: hybrid retrieval)"
@@ -67,6 +68,11 @@ out="$dir/search.md"
     echo "lighttpd; wrk -d${DURATION}s on the same 2 cores (its load counts against the figures)."
     echo "Event-loop lag: how late a 50 ms timer fires on a worker's loop, p99 and max over the"
     echo "last 60 s, read from /api/health after the run. Machine: $(bench_machine)."
+    echo
+    echo "Ingest of the real corpus before it (\`lexrag-ingest load\`, hash embedder, into an empty"
+    echo "database): ${BENCH_INGEST_S} s in all:"
+    echo
+    echo "$ingest_lines"
     echo
     echo "| connections | requests/s | p50 ms | p99 ms | errors | loop lag p99 ms | loop lag max ms |"
     echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"

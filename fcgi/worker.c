@@ -311,7 +311,14 @@ struct worker *worker_new(const struct cfg *c, const char *config_path, int list
     w->t_start_ms = lx_now_ms();
     if (getrandom(&w->id_seed, sizeof w->id_seed, 0) != sizeof w->id_seed)
         w->id_seed = (uint64_t)getpid() << 32 ^ (uint64_t)w->t_start_ms;
-    w->base = event_base_new();
+    /* Precise timers: libevent's default clock on Linux is CLOCK_MONOTONIC_COARSE, whose
+     * ticks (4 ms at HZ=250) would make every deadline, pace and lag sample that coarse. */
+    struct event_config *ec = event_config_new();
+    if (ec != NULL)
+        event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+    w->base = ec != NULL ? event_base_new_with_config(ec) : NULL;
+    if (ec != NULL)
+        event_config_free(ec);
     if (w->base == NULL)
         goto fail;
     /* Non-blocking: the socket is shared by every worker, and another may take the connection
