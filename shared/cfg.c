@@ -100,7 +100,7 @@ static const struct cfg_row cfg_rows[] = {
     D("retrieval", "bm25_k1", bm25_k1, 0, 10, "0.9", "BM25 term-frequency saturation"),
     D("retrieval", "bm25_b", bm25_b, 0, 1, "0.75", "BM25 length normalisation"),
     U("retrieval", "candidates", candidates, 1, 1000, "50", "results taken from each leg"),
-    U("retrieval", "dense_ef", dense_ef, 1, 4096, "128", "ANN search breadth"),
+    U("retrieval", "dense_ef", dense_ef, 1, 4096, "200", "ANN search breadth"),
     U("retrieval", "threads", threads, 1, 64, "2", "search threads per worker (BM25, ANN)"),
     U("retrieval", "leg_timeout_ms", leg_timeout_ms, 10, 600000, "5000",
       "deadline of each retrieval leg"),

@@ -25,12 +25,13 @@
  * call (log of a small count): the same text gives the same bits. Thread-safe (no state).
  *
  * Measured with bench/ann_eval.c (2 vCPUs; dim 384): 16 us for 2 KiB of statute text, the 44k
- * articles in 0.6 s (75k units/s, 55 MB/s). Alone, its vectors find the right article for
+ * articles in 0.6 s (70k units/s, 50 MB/s). Alone, its vectors find the right article for
  * Recall@10 0.60 / MRR@10 0.40 of the dev questions (0.72 / 0.47 with one unit per definition
  * of a Ketentuan Umum article); BM25 has 0.77 / 0.58 (0.86 / 0.65). Being lexical too, it adds
  * little to BM25 by RRF (with definition units, weight 0.3: 0.86 / 0.65) and costs at weight 1;
- * dim 768 gains 0.04 alone. The weights, stemmer and boilerplate list were chosen there; an IDF
- * table (emb_weights.factor, corpus statistics) gained 0.03 alone, nothing fused: not built in. */
+ * dim 768 gains 0.03-0.04 alone. The weights, stemmer and boilerplate list were chosen there;
+ * an IDF table (emb_weights.factor, corpus statistics) gained 0.03 alone, nothing fused: not
+ * built in. */
 #include "emb_hash.h"
 
 #include <math.h>
@@ -54,7 +55,7 @@ struct emb_weights {
     float number; /* all-digit token (surface form only) */
     unsigned ngram_min, ngram_max;
     int boilerplate; /* leave out emb_boilerplate[] and Roman numerals */
-    /* Weight of a word by its stem (an IDF); NULL: 1. */
+    /* Weight of a word by its stem (an IDF; bench/ann_eval.c's experiments); NULL: 1. */
     float (*factor)(const unsigned char *stem, size_t n);
 };
 

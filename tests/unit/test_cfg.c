@@ -106,7 +106,7 @@ static const struct {
     {__LINE__, "retrieval", "bm25_k1", "0.9"},
     {__LINE__, "retrieval", "bm25_b", "0.75"},
     {__LINE__, "retrieval", "candidates", "50"},
-    {__LINE__, "retrieval", "dense_ef", "128"},
+    {__LINE__, "retrieval", "dense_ef", "200"},
     {__LINE__, "retrieval", "threads", "2"},
     {__LINE__, "retrieval", "leg_timeout_ms", "5000"},
     {__LINE__, "retrieval", "cite_aliases", ""},
