@@ -163,7 +163,8 @@ static void on_retry(evutil_socket_t fd, short what, void *ud)
     struct persist *p = ud;
     (void)fd;
     (void)what;
-    if (p->spool == NULL || p->retrying)
+    /* Nothing spooled (this worker's puts, or what was there at start): no directory scan. */
+    if (p->spool == NULL || p->retrying || spool_count(p->spool) == 0)
         return;
     char id[LX_SPOOL_ID_MAX_BYTES + 1];
     void *data = NULL;

@@ -2,7 +2,8 @@
  * test_up_multi.c) share: a monotonic clock, running an event_base until a counter reaches a
  * value or a deadline passes, a watchdog that turns a stuck loop into a failure instead of a
  * hang, an environment lookup that skips a test when its backend is not configured, and a
- * loopback port nobody listens on. Header-only (static inline): each test is one program. */
+ * loopback port nobody listens on, and the fixture every such test starts from. Header-only
+ * (static inline): each test is one program. */
 #ifndef LX_TESTS_UNIT_EVLOOP_TEST_H
 #define LX_TESTS_UNIT_EVLOOP_TEST_H
 
@@ -177,6 +178,23 @@ static inline int blackhole_port(int fds[2])
         return -1;
     }
     return ntohs(sa.sin_port);
+}
+
+/* The fixture of an adapter test: a fresh loop in *base, the callback counter zeroed, a watchdog
+ * of 60 s named what. 0, or -1 if the loop cannot be made. */
+static inline int evloop_setup(struct event_base **base, int *ndone, const char *what)
+{
+    *base = event_base_new();
+    *ndone = 0;
+    watchdog_arm(what, 60);
+    return *base == NULL ? -1 : 0;
+}
+
+static inline void evloop_teardown(struct event_base **base)
+{
+    watchdog_disarm();
+    event_base_free(*base);
+    *base = NULL;
 }
 
 #endif

@@ -18,33 +18,7 @@
 
 /* ---- helpers: a growing text log and a wire builder ------------------------------------- */
 
-struct text {
-    char *s;
-    size_t len, cap;
-};
-
-static void text_addf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void text_addf(struct text *t, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    assert_true(n >= 0);
-    if (t->len + (size_t)n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 256;
-        while (cap < t->len + (size_t)n + 1)
-            cap *= 2;
-        t->s = realloc(t->s, cap);
-        assert_non_null(t->s);
-        t->cap = cap;
-    }
-    va_start(ap, fmt);
-    vsnprintf(t->s + t->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    t->len += (size_t)n;
-}
+#include "test_helpers.h"
 
 /* Bytes as text: printable ASCII as is, the rest (and backslash) as \xNN. */
 static void text_add_bytes(struct text *t, const void *p, size_t n)

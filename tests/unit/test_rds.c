@@ -70,18 +70,13 @@ static int setup(void **state)
 {
     (void)state;
     log_set_level(getenv("LX_TEST_VERBOSE") ? LOG_LVL_DEBUG : LOG_LVL_ERROR);
-    base = event_base_new();
-    ndone = 0;
-    watchdog_arm("an rds test", 60);
-    return base == NULL ? -1 : 0;
+    return evloop_setup(&base, &ndone, "an rds test");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    watchdog_disarm();
-    event_base_free(base);
-    base = NULL;
+    evloop_teardown(&base);
     return 0;
 }
 

@@ -23,13 +23,7 @@ struct fx {
     char path[256]; /* scratch */
 };
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
+#include "test_helpers.h"
 
 static int fx_setup(void **state)
 {
@@ -52,7 +46,7 @@ static int fx_teardown(void **state)
     struct fx *f = *state;
     chmod(f->root, 0700);
     chmod(f->dir, 0700);
-    nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    rm_tree(f->root);
     free(f);
     return 0;
 }

@@ -149,10 +149,7 @@ static int setup(void **state)
 {
     (void)state;
     log_set_level(getenv("LX_TEST_VERBOSE") ? LOG_LVL_DEBUG : LOG_LVL_ERROR);
-    base = event_base_new();
-    ndone = 0;
-    watchdog_arm("an up_multi test", 60);
-    return base == NULL ? -1 : 0;
+    return evloop_setup(&base, &ndone, "an up_multi test");
 }
 
 static int teardown(void **state)
