@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bench/health.sh -- GET /api/health through lighttpd with 2 workers, measured with wrk at 1,
-# 50 and 200 concurrent connections: requests per second and p50/p99 latency. Writes the
-# "health" section of docs/benchmarks.md. Starts and stops everything it needs on loopback.
+# 10, 50, 100 and 200 concurrent connections: requests per second and p50/p99 latency. Writes
+# the "health" section of docs/benchmarks.md, the figures to bench/out/health.dat and the
+# throughput chart (docs/img/throughput.png, with search's figures where bench/search.sh left
+# them). Starts and stops everything it needs on loopback.
 set -euo pipefail
 LX_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LX_BUILD=${LX_BUILD:-$LX_ROOT/build}
@@ -11,7 +13,8 @@ export LX_ROOT LX_BUILD
 # shellcheck source=lib.sh
 . "$LX_ROOT/bench/lib.sh"
 
-DURATION=${BENCH_DURATION:-10}
+DURATION=${BENCH_DURATION:-8}
+POINTS=${BENCH_HEALTH_POINTS:-1 10 50 100 200}
 WORKERS=${BENCH_WORKERS:-2}
 dir=$(mktemp -d /tmp/lexrag-bench.XXXXXX)
 trap 'lx_stop_all "$dir" >/dev/null 2>&1; rm -rf "$dir"' EXIT
@@ -29,6 +32,8 @@ done
 url="http://127.0.0.1:$port/api/health"
 curl -fsS "$url" >/dev/null
 
+bench_data health "connections rps p50_ms p99_ms" "no corpus (the workers alone)" \
+    "$WORKERS workers behind lighttpd, access log off; wrk -d${DURATION}s on the same cores"
 out="$dir/health.md"
 {
     echo "## GET /api/health through lighttpd (issue: foundation)"
@@ -37,10 +42,12 @@ out="$dir/health.md"
     echo "$WORKERS workers behind lighttpd on loopback, access log off. Machine: $(bench_machine)."
     echo "wrk runs on the same 2 cores as the workers and lighttpd, so these figures are a floor."
     echo
+    echo "![Requests per second against concurrent connections, GET /api/health and POST /api/search](img/throughput.png)"
+    echo
     echo "| connections | requests/s | p50 ms | p99 ms | errors |"
     echo "| ---: | ---: | ---: | ---: | ---: |"
 } >"$out"
-for c in 1 50 200; do
+for c in $POINTS; do
     w="$dir/wrk-$c.txt"
     threads=$((c < 2 ? 1 : 2)) # wrk wants at least one connection per thread
     wrk -t"$threads" -c"$c" -d"${DURATION}s" --latency "$url" >"$w" 2>&1
@@ -51,9 +58,12 @@ for c in 1 50 200; do
     to_ms() { # wrk prints 1.23ms, 456.00us or 1.20s
         python3 -c "import sys; v=sys.argv[1]; u={'us':1e-3,'ms':1,'s':1e3}; n=v.rstrip('mus'); print(f'{float(n)*u[v[len(n):]]:.2f}')" "$1"
     }
-    printf '| %d | %.0f | %s | %s | %s |\n' "$c" "$rps" "$(to_ms "$p50")" "$(to_ms "$p99")" \
-        "$errs" >>"$out"
+    p50=$(to_ms "$p50")
+    p99=$(to_ms "$p99")
+    printf '| %d | %.0f | %s | %s | %s |\n' "$c" "$rps" "$p50" "$p99" "$errs" >>"$out"
+    printf '%d %.0f %s %s\n' "$c" "$rps" "$p50" "$p99" >>"$BENCH_OUT/health.dat"
     echo "health c=$c: $rps req/s, p50 $p50, p99 $p99"
 done
 cat "$out"
 bench_record health "$out"
+bench_chart throughput

@@ -13,6 +13,7 @@
 #include "../shared/ann.h"
 #include "../shared/bm25.h"
 #include "../shared/cfg.h"
+#include "../shared/cite.h"
 #include "../shared/emb.h"
 #include "../shared/log.h"
 #include "../shared/lx_time.h"
@@ -141,6 +142,10 @@ struct backends *backends_new(struct event_base *base, const struct cfg *cfg, ch
     }
     b->cfg = cfg;
     b->base = base;
+    breaker_init(&b->emb_breaker, "embedder", (unsigned)cfg->breaker_failures,
+                 cfg->breaker_open_ms);
+    breaker_init(&b->gen_breaker, "generator", (unsigned)cfg->breaker_failures,
+                 cfg->breaker_open_ms);
     snprintf(b->bm25_dir, sizeof b->bm25_dir, "%s/bm25", cfg->index_dir);
     snprintf(b->ann_path, sizeof b->ann_path, "%s/dense.ann", cfg->index_dir);
     snprintf(b->bm25_generation, sizeof b->bm25_generation, "%s/bm25.generation", cfg->index_dir);
@@ -149,7 +154,15 @@ struct backends *backends_new(struct event_base *base, const struct cfg *cfg, ch
         pgc_pool_new(base, cfg->pg_conninfo, (unsigned)cfg->pg_pool_size, BACKENDS_PG_MAX_QUEUED);
     if (cfg->redis_enabled)
         b->rds = rds_new(base, cfg->redis_host, (int)cfg->redis_port, cfg->redis_password);
+    char cerr[200];
+    if ((b->cite_aliases = cite_aliases_new(cfg->cite_aliases, cerr, sizeof cerr)) == NULL) {
+        *err = strdup(cerr);
+        backends_free(b);
+        return NULL;
+    }
     struct emb_config ec = emb_config_of(cfg);
+    if (b->http != NULL)
+        up_multi_max_host_conns(b->http, (unsigned)cfg->max_in_flight);
     if (b->http == NULL || b->pg == NULL || (cfg->redis_enabled && b->rds == NULL)) {
         *err = strdup("cannot create the backend clients");
         backends_free(b);
@@ -187,6 +200,7 @@ void backends_free(struct backends *b)
     pgc_pool_free(b->pg); /* writes still pending go to the spool */
     persist_free(b->persist);
     up_multi_free(b->http);
+    cite_aliases_free(b->cite_aliases);
     free(b);
 }
 
@@ -209,10 +223,23 @@ int backends_health(struct backends *b, json_t *checks)
                             json_pack("{s:s,s:s}", "status", up ? "ok" : "down", "error",
                                       up ? "" : rds_last_error(b->rds)));
     }
+    uint64_t now = lx_mono_ms();
+    enum breaker_state es = breaker_state_at(&b->emb_breaker, now);
+    int remote = emb_is_remote(b->emb);
+    down += remote && es != BREAKER_CLOSED;
     json_object_set_new(checks, "embedder",
-                        json_pack("{s:s,s:s,s:i}", "status", "ok", "kind",
-                                  emb_is_remote(b->emb) ? "openai" : "hash", "dim",
-                                  (int)emb_dim(b->emb)));
+                        json_pack("{s:s,s:s,s:i,s:s}", "status",
+                                  !remote || es == BREAKER_CLOSED ? "ok" : "down", "kind",
+                                  remote ? "openai" : "hash", "dim", (int)emb_dim(b->emb),
+                                  "circuit", breaker_state_name(es)));
+    enum breaker_state gs = breaker_state_at(&b->gen_breaker, now);
+    int gremote = strcmp(b->cfg->gen_kind, "openai") == 0;
+    down += gremote && gs != BREAKER_CLOSED;
+    json_object_set_new(checks, "generator",
+                        json_pack("{s:s,s:s,s:s,s:s}", "status",
+                                  !gremote || gs == BREAKER_CLOSED ? "ok" : "down", "kind",
+                                  b->cfg->gen_kind, "circuit", breaker_state_name(gs), "fallback",
+                                  b->cfg->gen_fallback));
     int have_ann = b->ann != NULL;
     int have_bm25 = search_bm25_available(b);
     down += !have_ann || !have_bm25;

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../shared/breaker.h"
+
 struct event_base;
 struct cfg;
 struct pgc_pool;
@@ -19,6 +21,7 @@ struct emb;
 struct tpool;
 struct persist;
 struct ann_index;
+struct cite_alias;
 typedef struct json_t json_t;
 
 /* A loaded vector index, shared by the searches in flight; freed with its last user. */
@@ -36,13 +39,15 @@ struct backends {
     struct up_multi *http;
     struct emb *emb;
     struct tpool *pool;
-    struct persist *persist; /* chat exchanges to PostgreSQL (or the spool) */
-    struct ann_ref *ann;     /* NULL until an index is there */
+    struct persist *persist;         /* chat exchanges to PostgreSQL (or the spool) */
+    struct ann_ref *ann;             /* NULL until an index is there */
+    struct cite_alias *cite_aliases; /* built-in + retrieval.cite_aliases (cite.h) */
     char bm25_dir[600], bm25_generation[600], ann_path[600];
     struct event *index_timer;
     uint64_t ann_stamp; /* of the loaded file: inode ^ mtime ^ size */
     int ann_loading;
     char index_error[200];
+    struct breaker emb_breaker, gen_breaker; /* per upstream (breaker.h) */
 };
 
 /* NULL + *err (malloc'ed) when the config cannot work (bad embedder kind, ...). */

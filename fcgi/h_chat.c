@@ -20,8 +20,10 @@
 
 #include "../shared/answer.h"
 #include "../shared/arena.h"
+#include "../shared/breaker.h"
 #include "../shared/cfg.h"
 #include "../shared/gen_openai.h"
+#include "../shared/log.h"
 #include "../shared/prompt.h"
 #include "../shared/lx_time.h"
 #include "../shared/pg_ev.h"
@@ -29,18 +31,20 @@
 #include "backends.h"
 #include "handlers.h"
 #include "json_args.h"
+#include "metrics.h"
 #include "persist.h"
 #include "req.h"
+#include "req_parse.h"
 #include "retrieve.h"
 #include "worker.h"
 
-#define CHAT_MESSAGES_MAX      100
-#define CHAT_MESSAGE_MAX_CHARS 8000
 #define CHAT_ANSWER_MAX_BYTES  6000
 #define CHAT_SNIPPET_MAX_BYTES 240
 #define CHAT_UUID_BYTES        37
 /* Earlier messages read for the prompt; generator.history_max_chars trims them further. */
 #define CHAT_HISTORY_MAX_MESSAGES 20
+/* A question of at most this many words in a conversation is retrieved with the previous one. */
+#define CHAT_FOLLOWUP_MAX_WORDS 6
 
 struct chat {
     struct req *r;
@@ -64,6 +68,12 @@ struct chat {
     const char *model;    /* echoed in those shapes */
     long created;
     struct event *piece_ev, *ping_ev;
+    struct event *gen_timer; /* openai: first token, then idle, deadline */
+    struct event *flow_ev;   /* openai: applies `paused` to the model's stream, from the loop */
+    int paused;              /* the client is behind: the model's stream is not read */
+    int gen_probe;           /* the call was let through the generator's breaker */
+    int fallback;            /* the breaker is open: the built-in generator answers */
+    char deadline_msg[120];  /* our own deadline's words, safe to send to the client */
     double t_retrieval, t_first;
     struct pgc_op *pg_op;
 };
@@ -91,12 +101,6 @@ static void new_uuid(char *out)
     uuid_t u;
     uuid_generate_random(u);
     uuid_unparse_lower(u, out);
-}
-
-static int uuid_valid(const char *s)
-{
-    uuid_t u;
-    return strlen(s) == 36 && uuid_parse(s, u) == 0;
 }
 
 /* ---- persistence ------------------------------------------------------------------------ */
@@ -225,8 +229,10 @@ static void on_piece(evutil_socket_t fd, short what, void *ud)
         return;
     }
     size_t n = answer_next_piece(c->answer, c->len, c->at, (size_t)c->cfg->piece_max_bytes);
-    if (c->at == 0)
+    if (c->at == 0) {
         c->t_first = req_elapsed_ms(c->r);
+        metrics_stage(MS_FIRST_TOKEN, c->t_first);
+    }
     if (chat_event(c, "delta", json_pack("{s:s%}", "content", c->answer + c->at, n)) != 0)
         return; /* the request is gone: the abort hook has run */
     c->at += n;
@@ -251,8 +257,14 @@ static void chat_abort(struct req *r, void *ud)
     (void)r;
     event_del(c->piece_ev);
     event_del(c->ping_ev);
+    if (c->gen_timer != NULL)
+        event_del(c->gen_timer);
+    if (c->flow_ev != NULL)
+        event_del(c->flow_ev);
     pgc_cancel(c->pg_op);
     c->pg_op = NULL;
+    if (c->gen != NULL && c->gen_probe)
+        breaker_release(&c->b->gen_breaker);
     gen_openai_cancel(c->gen);
     c->gen = NULL;
     if (c->answer != NULL)
@@ -260,6 +272,24 @@ static void chat_abort(struct req *r, void *ud)
 }
 
 /* ---- an OpenAI-compatible model ------------------------------------------------------- */
+
+static void on_gen_drained(struct req *r, void *ud)
+{
+    struct chat *c = ud;
+    (void)r;
+    c->paused = 0;
+    event_active(c->flow_ev, EV_TIMEOUT, 0);
+    struct timeval tv = lx_tv_ms(c->cfg->gen_idle_timeout_ms);
+    evtimer_add(c->gen_timer, &tv);
+}
+
+static void on_flow(evutil_socket_t fd, short what, void *ud)
+{
+    struct chat *c = ud;
+    (void)fd;
+    (void)what;
+    gen_openai_pause(c->gen, c->paused);
+}
 
 static int on_gen_delta(void *ud, const char *text, size_t n)
 {
@@ -277,13 +307,25 @@ static int on_gen_delta(void *ud, const char *text, size_t n)
     memcpy(c->answer + c->len, text, n);
     c->len += n;
     c->answer[c->len] = '\0';
-    if (c->t_first == 0)
+    if (c->t_first == 0) {
         c->t_first = req_elapsed_ms(c->r);
+        metrics_stage(MS_FIRST_TOKEN, c->t_first);
+    }
     if (c->stream) {
         if (chat_event(c, "delta", json_pack("{s:s%}", "content", text, n)) != 0)
             return -1;
     }
     c->at = c->len;
+    if (c->stream && !c->paused && req_stream_full(c->r)) { /* the client is behind */
+        c->paused = 1;
+        metrics_gen_paused();
+        req_on_drain(c->r, on_gen_drained, c);
+        event_active(c->flow_ev, EV_TIMEOUT, 0);
+        event_del(c->gen_timer); /* the model is not silent: it is not being read */
+    } else if (!c->paused) {
+        struct timeval tv = lx_tv_ms(c->cfg->gen_idle_timeout_ms);
+        evtimer_add(c->gen_timer, &tv);
+    }
     return 0;
 }
 
@@ -291,6 +333,17 @@ static void on_gen_done(void *ud, enum lx_err err, const char *msg)
 {
     struct chat *c = ud;
     c->gen = NULL;
+    event_del(c->gen_timer);
+    event_del(c->flow_ev);
+    if (c->gen_probe) {
+        if (err == LX_OK)
+            breaker_success(&c->b->gen_breaker);
+        else if (err == LX_ECANCELED)
+            breaker_release(&c->b->gen_breaker);
+        else
+            breaker_failure(&c->b->gen_breaker, lx_mono_ms());
+        c->gen_probe = 0;
+    }
     if (c->answer == NULL) { /* nothing said at all */
         c->answer = strdup("");
         c->cap = 1;
@@ -304,18 +357,42 @@ static void on_gen_done(void *ud, enum lx_err err, const char *msg)
         }
         return;
     }
+    /* The upstream's own words (addresses, its error text) go to the log, not to the client. */
+    log_warn(req_id(c->r), "msg=\"chat model failed\" error=%s detail=\"%s\"", lx_strerror(err),
+             msg ? msg : "");
+    const char *said = c->deadline_msg[0]   ? c->deadline_msg
+                       : err == LX_ETIMEOUT ? "the chat model timed out"
+                                            : "the chat model failed";
     if (!c->stream) {
-        req_reply_error(c->r, LX_EUNAVAIL, "%s", msg ? msg : "the chat model failed");
+        req_reply_error(c->r, LX_EUNAVAIL, "%s", said);
         return;
     }
     const char *code = err == LX_ETIMEOUT ? "timeout" : "unavailable";
     event_del(c->piece_ev);
     event_del(c->ping_ev);
-    chat_event(c, "error",
-               json_pack("{s:{s:s,s:s}}", "error", "code", code, "message",
-                         msg ? msg : "the chat model failed"));
+    chat_event(c, "error", json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", said));
     req_stream_end(c->r);
     chat_persist(c, "failed");
+}
+
+/* The model sent no first token, or fell silent, past its deadline: the call is cancelled and
+ * the stream ends with an error event (a failure for the breaker). */
+static void on_gen_deadline(evutil_socket_t fd, short what, void *ud)
+{
+    struct chat *c = ud;
+    (void)fd;
+    (void)what;
+    if (c->gen == NULL)
+        return;
+    gen_openai_cancel(c->gen);
+    c->gen = NULL;
+    int first = c->t_first == 0;
+    metrics_leg_timeout(first ? "first_token" : "idle");
+    char *msg = c->deadline_msg;
+    snprintf(msg, sizeof c->deadline_msg, "the chat model sent %s within %lu ms",
+             first ? "no first token" : "nothing more",
+             first ? c->cfg->gen_first_token_timeout_ms : c->cfg->gen_idle_timeout_ms);
+    on_gen_done(c, LX_ETIMEOUT, msg);
 }
 
 static int chat_generate_openai(struct chat *c)
@@ -339,9 +416,21 @@ static int chat_generate_openai(struct chat *c)
                                 (unsigned)cf->gen_timeout_ms,
                                 (unsigned)cf->gen_max_tokens,
                                 cf->gen_temperature};
+    struct event_base *base = worker_base(req_worker(c->r));
+    c->gen_timer = evtimer_new(base, on_gen_deadline, c);
+    c->flow_ev = event_new(base, -1, 0, on_flow, c);
+    if (c->gen_timer == NULL || arena_defer(req_arena(c->r), free_event_cb, c->gen_timer) != 0 ||
+        c->flow_ev == NULL || arena_defer(req_arena(c->r), free_event_cb, c->flow_ev) != 0) {
+        json_decref(msgs);
+        return -1;
+    }
     c->gen = msgs ? gen_openai_start(c->b->http, &gc, msgs, on_gen_delta, on_gen_done, c) : NULL;
     json_decref(msgs);
-    return c->gen != NULL ? 0 : -1;
+    if (c->gen == NULL)
+        return -1;
+    struct timeval tv = lx_tv_ms(cf->gen_first_token_timeout_ms);
+    evtimer_add(c->gen_timer, &tv);
+    return 0;
 }
 
 /* ---- the answer ------------------------------------------------------------------------- */
@@ -397,6 +486,20 @@ static void on_retrieved(struct req *r, void *ud, json_t *answer)
     struct chat *c = ud;
     int remote = strcmp(c->cfg->gen_kind, "openai") == 0;
     c->t_retrieval = req_elapsed_ms(r);
+    if (remote && !breaker_allow(&c->b->gen_breaker, lx_mono_ms())) {
+        if (strcmp(c->cfg->gen_fallback, "extractive") != 0) {
+            json_decref(answer);
+            char s[16];
+            snprintf(s, sizeof s, "%lu", c->cfg->retry_after_s);
+            req_add_header(r, "Retry-After", s);
+            req_reply_error(r, LX_EUNAVAIL, "the chat model is unavailable (circuit open)");
+            return;
+        }
+        remote = 0; /* the built-in generator answers; the retrieval event says so */
+        c->fallback = 1;
+        metrics_fallback("extractive");
+    }
+    c->gen_probe = remote;
     int bad = chat_refs(c, json_object_get(answer, "results"));
     json_decref(answer);
     if (!bad && !remote) {
@@ -426,9 +529,11 @@ static void on_retrieved(struct req *r, void *ud, json_t *answer)
     }
     if (c->stream) {
         req_stream_start(r, 200, "text/event-stream; charset=utf-8");
-        chat_event(c, "retrieval",
-                   json_pack("{s:s,s:s,s:O}", "conversation_id", c->conv_id, "message_id",
-                             c->msg_id, "references", c->refs));
+        json_t *ev = json_pack("{s:s,s:s,s:O}", "conversation_id", c->conv_id, "message_id",
+                               c->msg_id, "references", c->refs);
+        if (ev != NULL && c->fallback)
+            json_object_set_new(ev, "degraded", json_pack("[s]", "generator"));
+        chat_event(c, "retrieval", ev);
         struct timeval tv = lx_tv_ms(c->cfg->ping_interval_ms);
         event_add(c->ping_ev, &tv);
     }
@@ -442,9 +547,43 @@ static void on_retrieved(struct req *r, void *ud, json_t *answer)
 
 /* ---- the request ------------------------------------------------------------------------ */
 
+/* A short follow-up in a conversation ("bagaimana sanksinya?") names too little to retrieve by:
+ * it is retrieved together with the previous question, for both generators. */
+static const char *retrieval_query(struct chat *c)
+{
+    const char *prev = NULL;
+    for (size_t i = c->nturns; i-- > 0;) {
+        if (strcmp(c->turns[i].role, "user") == 0 && strcmp(c->turns[i].content, c->question)) {
+            prev = c->turns[i].content;
+            break;
+        }
+    }
+    unsigned words = 0;
+    for (const char *p = c->question; *p; p++)
+        if ((p == c->question || p[-1] == ' ') && *p != ' ')
+            words++;
+    if (prev == NULL || words > CHAT_FOLLOWUP_MAX_WORDS)
+        return c->question;
+    size_t ql = strlen(c->question), pl = strlen(prev);
+    if (ql + 1 >= LX_RETR_QUERY_MAX_CHARS)
+        return c->question;
+    if (pl > LX_RETR_QUERY_MAX_CHARS - ql - 1) { /* bytes bound characters; cut at UTF-8 */
+        pl = LX_RETR_QUERY_MAX_CHARS - ql - 1;
+        while (pl > 0 && ((unsigned char)prev[pl] & 0xc0) == 0x80)
+            pl--;
+    }
+    char *q = arena_alloc(req_arena(c->r), pl + ql + 2);
+    if (q == NULL)
+        return c->question;
+    memcpy(q, prev, pl);
+    q[pl] = ' ';
+    memcpy(q + pl + 1, c->question, ql + 1);
+    return q;
+}
+
 static void chat_retrieve(struct chat *c)
 {
-    c->rp.query = c->question;
+    c->rp.query = retrieval_query(c);
     c->rp.top_k = c->top_k;
     c->rp.mode = RETR_HYBRID;
     retr_start(c->r, &c->rp, on_retrieved, c);
@@ -495,41 +634,33 @@ static void chat_abort_lookup(struct req *r, void *ud)
     c->pg_op = NULL;
 }
 
-/* The question: "question", or the last user message of "messages" (OpenAI style). */
-static int chat_question(struct req *r, json_t *body, const char **out)
+/* The OpenAI form carries the conversation itself: its messages before the last user message
+ * (validated by rp_chat) are the earlier turns, for the prompt and for a follow-up's retrieval. */
+static int chat_turns_of_messages(struct chat *c, json_t *msgs)
 {
-    json_t *msgs = json_object_get(body, "messages");
-    if (json_object_get(body, "question") != NULL || msgs == NULL)
-        return ja_string(r, body, "question", 1, 1, LX_RETR_QUERY_MAX_CHARS, out);
-    if (!json_is_array(msgs) || json_array_size(msgs) == 0 ||
-        json_array_size(msgs) > CHAT_MESSAGES_MAX) {
-        req_reply_error(r, LX_EINVAL, "messages must be an array of 1 to %d messages",
-                        CHAT_MESSAGES_MAX);
-        return -1;
-    }
-    size_t i;
-    json_t *m;
-    *out = NULL;
-    json_array_foreach(msgs, i, m)
-    {
-        const char *role = jstr(m, "role"), *content = jstr(m, "content");
-        if (!json_is_object(m) || role == NULL || content == NULL ||
-            (strcmp(role, "user") && strcmp(role, "assistant") && strcmp(role, "system")) ||
-            ja_utf8_chars(content) > CHAT_MESSAGE_MAX_CHARS) {
-            req_reply_error(r, LX_EINVAL,
-                            "messages[%zu] must be {\"role\": user|assistant|system, "
-                            "\"content\": a string of at most %d characters}",
-                            i, CHAT_MESSAGE_MAX_CHARS);
-            return -1;
+    size_t n = json_array_size(msgs), last = n;
+    for (size_t i = n; i-- > 0;) {
+        const char *role = json_string_value(json_object_get(json_array_get(msgs, i), "role"));
+        if (role != NULL && strcmp(role, "user") == 0) {
+            last = i;
+            break;
         }
-        if (strcmp(role, "user") == 0)
-            *out = content;
     }
-    size_t chars = *out ? ja_utf8_chars(*out) : 0;
-    if (chars < 1 || chars > LX_RETR_QUERY_MAX_CHARS) {
-        req_reply_error(r, LX_EINVAL, "the last user message must be 1 to %d characters",
-                        LX_RETR_QUERY_MAX_CHARS);
+    if (last == 0 || last == n)
+        return 0;
+    c->turns = arena_calloc(req_arena(c->r), last, sizeof *c->turns);
+    if (c->turns == NULL)
         return -1;
+    for (size_t i = 0; i < last; i++) {
+        json_t *m = json_array_get(msgs, i);
+        const char *role = json_string_value(json_object_get(m, "role"));
+        const char *text = json_string_value(json_object_get(m, "content"));
+        if (role == NULL || text == NULL ||
+            (strcmp(role, "user") != 0 && strcmp(role, "assistant") != 0))
+            continue; /* system messages: the service's own system prompt stands */
+        c->turns[c->nturns].role = role;
+        c->turns[c->nturns].content = text;
+        c->nturns++;
     }
     return 0;
 }
@@ -552,31 +683,19 @@ static void chat_begin(struct req *r, int openai)
     c->cfg = worker_cfg(req_worker(r));
     c->openai = openai;
     c->created = (long)time(NULL);
-    const char *conv = NULL;
-    long max_tokens;
-    json_t *temp = json_object_get(body, "temperature");
-    if (chat_question(r, body, &c->question) != 0)
-        return;
-    if (openai) { /* OpenAI's fields: stream is off unless asked for */
-        if (ja_string(r, body, "model", 0, 1, 128, &c->model) != 0 ||
-            ja_bool(r, body, "stream", 0, &c->stream) != 0 ||
-            ja_int(r, body, "max_tokens", 0, 1, 1000000, 0, &max_tokens) != 0)
-            return;
-        if (temp != NULL && !json_is_null(temp) &&
-            (!json_is_number(temp) || json_number_value(temp) < 0 || json_number_value(temp) > 2)) {
-            req_reply_error(r, LX_EINVAL, "temperature must be a number from 0 to 2");
-            return;
-        }
-        if (c->model == NULL)
-            c->model = "lexrag";
-        c->top_k = (long)c->cfg->chat_top_k;
-    } else if (ja_string(r, body, "conversation_id", 0, 1, 64, &conv) != 0 ||
-               ja_int(r, body, "top_k", 0, 1, 20, (long)c->cfg->chat_top_k, &c->top_k) != 0 ||
-               ja_bool(r, body, "stream", 1, &c->stream) != 0) {
+    struct rp_chat pc;
+    struct rp_err e;
+    if (rp_chat(body, openai, (long)c->cfg->chat_top_k, &pc, &e) != 0) {
+        ja_reply(r, &e);
         return;
     }
-    if (conv != NULL && !uuid_valid(conv)) {
-        req_reply_error(r, LX_EINVAL, "conversation_id must be a UUID");
+    const char *conv = pc.conversation_id;
+    c->question = pc.question;
+    c->model = pc.model;
+    c->top_k = pc.top_k;
+    c->stream = pc.stream;
+    if (openai && chat_turns_of_messages(c, json_object_get(body, "messages")) != 0) {
+        req_reply_error(r, LX_ENOMEM, "out of memory");
         return;
     }
     if (b == NULL) {

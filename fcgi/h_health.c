@@ -9,8 +9,6 @@
 #include "req.h"
 #include "worker.h"
 
-#define LX_VERSION "0.1.0"
-
 void h_health(struct req *r)
 {
     struct worker *w = req_worker(r);

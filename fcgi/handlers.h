@@ -6,6 +6,7 @@
 struct req;
 
 void h_health(struct req *r);
+void h_metrics(struct req *r);
 void h_search(struct req *r);
 void h_chat(struct req *r);
 void h_chat_completions(struct req *r); /* POST /v1/chat/completions */

@@ -21,6 +21,7 @@
 #include "conn.h"
 #include "fcgi_wire.h"
 #include "http_status.h"
+#include "metrics.h"
 #include "route.h"
 #include "worker.h"
 
@@ -46,6 +47,7 @@ struct req {
     struct fcgi_pairs pairs;
     struct req_param *params;
     const char *method, *path, *query_string;
+    const char *route; /* static: the route table's path */
     char id[LX_REQUEST_ID_MAX_BYTES + 1];
     unsigned long content_length;
     int has_content_length;
@@ -142,6 +144,7 @@ static void req_finish(struct req *r)
         conn_end_request(r->conn, r, 0);
     r->conn = NULL;
     req_access_log(r);
+    metrics_request(r->route ? r->route : "unmatched", r->status, req_elapsed_ms(r));
     worker_req_finished(r->w);
     worker_reap(r->w, &r->reap, req_free_now, r);
 }
@@ -323,6 +326,11 @@ enum lx_err req_feed_stdin(struct req *r, const uint8_t *p, size_t n)
 }
 
 /* ---- accessors -------------------------------------------------------------------------- */
+
+void req_set_route(struct req *r, const char *route)
+{
+    r->route = route;
+}
 
 uint16_t req_fcgi_id(const struct req *r)
 {

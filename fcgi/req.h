@@ -40,6 +40,8 @@ struct worker *req_worker(struct req *r);
 const char *req_id(const struct req *r);     /* X-Request-Id: the client's, or generated */
 const char *req_method(const struct req *r); /* "GET", ... */
 const char *req_path(const struct req *r);   /* decoded path, no query */
+/* The route that serves it (a static string from the route table), for metrics. */
+void req_set_route(struct req *r, const char *route);
 const char *req_param(const struct req *r, const char *name); /* FastCGI param, or NULL */
 /* Query-string parameter, URL-decoded (arena), or NULL. */
 const char *req_query(struct req *r, const char *name);

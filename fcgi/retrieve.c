@@ -6,7 +6,10 @@
  *   2. a multi-part question is split into sub-queries;
  *   3. at once, for every sub-query: the BM25 leg on a search thread, and the dense leg: the
  *      Redis cache (one MGET), one batched embedding call for the misses (written back without
- *      waiting), then ANN on a search thread; every leg has the deadline leg_timeout_ms;
+ *      waiting), then ANN on a search thread; each stage has its own deadline
+ *      (retrieval.bm25_timeout_ms, embed_timeout_ms, dense_timeout_ms): one that misses it is
+ *      cancelled (its late result dropped) and named in "degraded" or, alone, a 503;
+ *      while the embedder's circuit breaker is open the dense leg is not tried at all;
  *   4. fuse by reciprocal rank fusion, fetch the texts (with the filters) in one async query.
  *      A dense leg that fails in hybrid mode is named in "degraded".
  * A definition question ("apa definisi X?") also fetches the definitions of X directly and
@@ -21,6 +24,7 @@
 #include <strings.h>
 
 #include "../shared/arena.h"
+#include "../shared/breaker.h"
 #include "../shared/cfg.h"
 #include "../shared/cite.h"
 #include "../shared/emb.h"
@@ -32,6 +36,7 @@
 #include "../shared/rrf.h"
 #include "../shared/split.h"
 #include "backends.h"
+#include "metrics.h"
 #include "req.h"
 #include "search_jobs.h"
 #include "worker.h"
@@ -41,6 +46,8 @@
 #define SEARCH_EXTRA_DEFS 3
 
 static const char *const mode_names[] = {"hybrid", "dense", "bm25"};
+
+enum { TIMER_BM25, TIMER_EMBED, TIMER_DENSE };
 
 struct search {
     struct req *r;
@@ -72,7 +79,8 @@ struct search {
     struct pgc_op *pg_op;
     struct leg_job *jobs[2 * LX_SPLIT_MAX_PARTS];
     unsigned njobs;
-    struct event *leg_timer;
+    struct event *timer[3]; /* deadlines: TIMER_BM25, TIMER_EMBED, TIMER_DENSE */
+    int emb_probe;          /* this search's embedding call is the breaker's probe or counted */
     struct rrf fused;
     struct cite cite;
     int is_cite;
@@ -108,8 +116,13 @@ static void search_abort(struct req *r, void *ud)
     for (unsigned i = 0; i < s->njobs; i++)
         if (s->jobs[i] != NULL)
             s->jobs[i]->owner = NULL;
-    if (s->leg_timer != NULL)
-        event_del(s->leg_timer);
+    for (int t = 0; t < 3; t++)
+        if (s->timer[t] != NULL)
+            event_del(s->timer[t]);
+    if (s->emb_probe) { /* the call was dropped without an outcome */
+        breaker_release(&s->b->emb_breaker);
+        s->emb_probe = 0;
+    }
 }
 
 static void json_set_nullable_str(json_t *o, const char *k, const char *v)
@@ -219,6 +232,14 @@ static void search_reply(struct search *s, json_t *results, int include_degraded
             json_array_append_new(deg, json_string("bm25"));
     }
     double total = req_elapsed_ms(r);
+    if (s->t_embed > 0)
+        metrics_stage(MS_EMBED, s->t_embed);
+    if (s->t_dense > 0)
+        metrics_stage(MS_DENSE, s->t_dense);
+    if (s->t_bm25 > 0)
+        metrics_stage(MS_BM25, s->t_bm25);
+    if (s->mode != RETR_BM25 && !s->is_cite)
+        metrics_cache(s->cache_state, 1);
     json_t *j = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:{s:s},s:{s:f,s:f,s:f,s:f}}", "query",
                           s->query, "mode", mode_names[s->mode], "citation", citation_json(s),
                           "sub_queries", subs, "results", results, "degraded", deg, "cache",
@@ -424,7 +445,6 @@ static void search_legs_done(struct search *s)
     if (s->legs_done)
         return;
     s->legs_done = 1;
-    event_del(s->leg_timer);
     search_abort(s->r, s); /* whatever is still running is not waited for */
     int need_bm25 = s->mode != RETR_DENSE, need_dense = s->mode != RETR_BM25;
     if ((!need_bm25 || s->failed[LEG_BM25]) && (!need_dense || s->failed[LEG_DENSE])) {
@@ -449,17 +469,70 @@ static void leg_fail(struct search *s, enum leg_kind leg, const char *msg)
         snprintf(s->leg_err[leg], sizeof s->leg_err[leg], "%s", msg);
 }
 
-static void on_leg_timeout(evutil_socket_t fd, short what, void *ud)
+/* A stage missed its deadline: its jobs are dropped (the threads finish them, nobody waits) and
+ * its calls cancelled; the leg is failed and reported like any failure. */
+static void expire_stage(struct search *s, int stage)
 {
-    struct search *s = ud;
+    if (s->legs_done)
+        return;
+    if (stage == TIMER_EMBED) {
+        if (s->emb_op == NULL && s->cache_cmd == NULL)
+            return;
+        rds_cancel(s->cache_cmd);
+        emb_cancel(s->emb_op);
+        if (s->emb_op != NULL && s->emb_probe) {
+            breaker_failure(&s->b->emb_breaker, lx_mono_ms());
+            s->emb_probe = 0;
+        }
+        s->cache_cmd = NULL;
+        s->emb_op = NULL;
+        leg_fail(s, LEG_DENSE, "embedding timed out");
+        metrics_leg_timeout("embed");
+        leg_finished(s); /* the embedding stage */
+        return;
+    }
+    enum leg_kind leg = stage == TIMER_BM25 ? LEG_BM25 : LEG_DENSE;
+    unsigned n = 0;
+    for (unsigned i = 0; i < s->njobs; i++) {
+        if (s->jobs[i] != NULL && s->jobs[i]->leg == leg) {
+            s->jobs[i]->owner = NULL;
+            s->jobs[i] = NULL;
+            n++;
+        }
+    }
+    if (n == 0)
+        return;
+    leg_fail(s, leg, "timed out");
+    metrics_leg_timeout(leg == LEG_BM25 ? "bm25" : "dense");
+    s->pending -= n - 1;
+    leg_finished(s);
+}
+
+static void on_bm25_deadline(evutil_socket_t fd, short what, void *ud)
+{
     (void)fd;
     (void)what;
-    for (unsigned i = 0; i < s->njobs; i++) /* the legs still out are the ones that failed */
-        if (s->jobs[i] != NULL)
-            leg_fail(s, s->jobs[i]->leg, "timed out");
-    if (s->emb_op != NULL || s->cache_cmd != NULL)
-        leg_fail(s, LEG_DENSE, "embedding timed out");
-    search_legs_done(s);
+    expire_stage(ud, TIMER_BM25);
+}
+
+static void on_embed_deadline(evutil_socket_t fd, short what, void *ud)
+{
+    (void)fd;
+    (void)what;
+    expire_stage(ud, TIMER_EMBED);
+}
+
+static void on_dense_deadline(evutil_socket_t fd, short what, void *ud)
+{
+    (void)fd;
+    (void)what;
+    expire_stage(ud, TIMER_DENSE);
+}
+
+static void arm(struct search *s, int stage, unsigned long ms)
+{
+    struct timeval tv = lx_tv_ms(ms);
+    evtimer_add(s->timer[stage], &tv);
 }
 
 /* ---- legs ------------------------------------------------------------------------------- */
@@ -505,6 +578,7 @@ static int submit_leg(struct search *s, struct leg_job *j, unsigned sub)
 
 static void start_bm25(struct search *s)
 {
+    arm(s, TIMER_BM25, s->cfg->bm25_timeout_ms);
     for (unsigned i = 0; i < s->nsub; i++) {
         struct leg_job *j = leg_job_new(s->b, LEG_BM25, (unsigned)s->cfg->candidates);
         if (j == NULL || (j->query = strdup(s->subs[i])) == NULL) {
@@ -532,6 +606,7 @@ static void start_ann(struct search *s)
     /* Over-fetch when filtering: the ANN index has no filters, the fetch applies them. */
     int filtered = s->doc_type || s->doc_id || s->year_min || s->year_max;
     unsigned k = (unsigned)s->cfg->candidates * (filtered ? 4 : 1);
+    arm(s, TIMER_DENSE, s->cfg->dense_timeout_ms);
     for (unsigned i = 0; i < s->nsub; i++) {
         struct ann_ref *ref = backends_ann_acquire(s->b);
         if (ref == NULL) {
@@ -563,8 +638,19 @@ static void on_embedded(void *ud, enum lx_err err, const float *vecs, size_t n, 
     struct search *s = ud;
     s->emb_op = NULL;
     s->t_embed = req_elapsed_ms(s->r) - s->t_embed0;
-    if (err != LX_OK) {
-        leg_fail(s, LEG_DENSE, msg ? msg : lx_strerror(err));
+    event_del(s->timer[TIMER_EMBED]);
+    if (s->emb_probe) {
+        if (err == LX_OK)
+            breaker_success(&s->b->emb_breaker);
+        else
+            breaker_failure(&s->b->emb_breaker, lx_mono_ms());
+        s->emb_probe = 0;
+    }
+    if (err != LX_OK) { /* the upstream's words (addresses, its errors) stay in the log */
+        log_warn(req_id(s->r), "msg=\"embedding failed\" error=%s detail=\"%s\"", lx_strerror(err),
+                 msg ? msg : "");
+        leg_fail(s, LEG_DENSE,
+                 err == LX_ETIMEOUT ? "the embedder timed out" : "the embedder failed");
     } else {
         for (size_t m = 0; m < n; m++) {
             unsigned i = s->miss[m];
@@ -581,15 +667,28 @@ static void on_embedded(void *ud, enum lx_err err, const float *vecs, size_t n, 
 static void embed_misses(struct search *s)
 {
     if (s->nmiss == 0) {
+        event_del(s->timer[TIMER_EMBED]);
         start_ann(s);
         leg_finished(s);
         return;
+    }
+    if (emb_is_remote(s->b->emb)) {
+        if (!breaker_allow(&s->b->emb_breaker, lx_mono_ms())) {
+            event_del(s->timer[TIMER_EMBED]);
+            leg_fail(s, LEG_DENSE, "the embedder's circuit breaker is open");
+            leg_finished(s);
+            return;
+        }
+        s->emb_probe = 1; /* every call let through reports its outcome */
     }
     const char *texts[LX_SPLIT_MAX_PARTS];
     for (unsigned m = 0; m < s->nmiss; m++)
         texts[m] = s->subs[s->miss[m]];
     s->emb_op = emb_embed(s->b->emb, texts, s->nmiss, on_embedded, s);
     if (s->emb_op == NULL) {
+        if (s->emb_probe)
+            breaker_release(&s->b->emb_breaker);
+        s->emb_probe = 0;
         leg_fail(s, LEG_DENSE, "out of memory");
         leg_finished(s);
     }
@@ -616,6 +715,13 @@ static void on_cache(void *ud, enum lx_err err, size_t n, const char *const *val
 
 static void start_dense(struct search *s)
 {
+    if (emb_is_remote(s->b->emb) &&
+        breaker_state_at(&s->b->emb_breaker, lx_mono_ms()) == BREAKER_OPEN) {
+        s->b->emb_breaker.n_rejected++;
+        s->cache_state = "none"; /* no embedding is tried: not a cache failure */
+        leg_fail(s, LEG_DENSE, "the embedder's circuit breaker is open");
+        return;
+    }
     s->dim = emb_dim(s->b->emb);
     s->vecs = arena_calloc(req_arena(s->r), (size_t)s->nsub * s->dim, sizeof(float));
     if (s->vecs == NULL) {
@@ -624,6 +730,7 @@ static void start_dense(struct search *s)
     }
     s->pending++; /* the embedding stage (cache, then the embedder) */
     s->t_embed0 = req_elapsed_ms(s->r);
+    arm(s, TIMER_EMBED, s->cfg->embed_timeout_ms);
     if (s->b->rds != NULL && rds_up(s->b->rds)) {
         const char *keys[LX_SPLIT_MAX_PARTS];
         size_t lens[LX_SPLIT_MAX_PARTS];
@@ -657,18 +764,23 @@ static void search_retrieve(struct search *s)
         return;
     }
     s->cache_state = s->mode == RETR_BM25 ? "none" : "bypass";
-    s->leg_timer = evtimer_new(worker_base(req_worker(r)), on_leg_timeout, s);
-    if (s->leg_timer == NULL || arena_defer(req_arena(r), free_event_cb, s->leg_timer) != 0) {
-        req_reply_error(r, LX_ENOMEM, "out of memory");
-        return;
+    static const event_callback_fn deadline_cb[3] = {on_bm25_deadline, on_embed_deadline,
+                                                     on_dense_deadline};
+    for (int t = 0; t < 3; t++) {
+        s->timer[t] = evtimer_new(worker_base(req_worker(r)), deadline_cb[t], s);
+        if (s->timer[t] == NULL || arena_defer(req_arena(r), free_event_cb, s->timer[t]) != 0) {
+            if (s->timer[t] != NULL)
+                event_free(s->timer[t]);
+            s->timer[t] = NULL;
+            req_reply_error(r, LX_ENOMEM, "out of memory");
+            return;
+        }
     }
     s->pending = 1; /* held while the legs start, so none can finish the search early */
     if (s->mode != RETR_DENSE)
         start_bm25(s);
     if (s->mode != RETR_BM25)
         start_dense(s);
-    struct timeval tv = lx_tv_ms(s->cfg->leg_timeout_ms);
-    evtimer_add(s->leg_timer, &tv);
     leg_finished(s);
 }
 
@@ -716,7 +828,7 @@ void retr_start(struct req *r, const struct retr_params *p, retr_done_fn done, v
     s->year_max = p->year_max;
     req_on_abort(r, search_abort, s);
     s->cache_state = s->mode == RETR_BM25 ? "none" : "bypass";
-    if (cite_parse(s->query, strlen(s->query), NULL, &s->cite)) {
+    if (cite_parse(s->query, strlen(s->query), b->cite_aliases, &s->cite)) {
         s->is_cite = 1;
         search_citation(s);
         return;

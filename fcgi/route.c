@@ -2,10 +2,13 @@
  * enough that a linear scan costs nothing next to the request. */
 #include "route.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "../shared/cfg.h"
+#include "auth.h"
 #include "handlers.h"
+#include "metrics.h"
 #include "req.h"
 #include "worker.h"
 
@@ -17,6 +20,7 @@ struct route {
 
 static const struct route routes[] = {
     {"GET", "/api/health", h_health, 0},
+    {"GET", "/api/metrics", h_metrics, 0},
     {"POST", "/api/search", h_search, 0},
     {"POST", "/api/chat", h_chat, 0},
     {"POST", "/v1/chat/completions", h_chat_completions, 0},
@@ -25,6 +29,24 @@ static const struct route routes[] = {
     {"GET", "/api/_test/stream", h_test_stream, 1},
     {"POST", "/api/_test/echo", h_test_echo, 1},
 };
+
+/* The load limit: past server.max_in_flight requests (this one counted) a request is refused
+ * at once with 503 and Retry-After, never queued. Health and metrics are always answered. */
+static int route_overloaded(struct req *r, const struct route *rt)
+{
+    struct worker *w = req_worker(r);
+    const struct cfg *c = worker_cfg(w);
+    if (rt->handler == h_health || rt->handler == h_metrics ||
+        worker_in_flight(w) <= c->max_in_flight)
+        return 0;
+    char s[16];
+    snprintf(s, sizeof s, "%lu", c->retry_after_s);
+    req_add_header(r, "Retry-After", s);
+    metrics_refused("overload");
+    req_reply_error_code(r, 503, "unavailable", "the worker is at its limit of %lu requests",
+                         c->max_in_flight);
+    return 1;
+}
 
 void route_dispatch(struct req *r)
 {
@@ -41,7 +63,13 @@ void route_dispatch(struct req *r)
             continue;
         if (strcmp(rt->method, method) == 0 ||
             (strcmp(method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0)) {
-            rt->handler(r);
+            req_set_route(r, rt->path);
+            if (route_overloaded(r, rt))
+                return;
+            if (auth_required(r, rt->path))
+                auth_then(r, rt->handler); /* the handler runs once the key and rate pass */
+            else
+                rt->handler(r);
             return;
         }
         if (strlen(allow) + strlen(rt->method) + 3 < sizeof allow) {

@@ -1,7 +1,8 @@
 /* fcgi/worker.c -- the worker process: one libevent loop, the listening socket, connection
  * bookkeeping, signals, loop-lag sampling and the reap list (worker.h).
  *
- * Shutdown (SIGTERM or SIGINT): the listener is closed at once, idle connections are closed,
+ * Shutdown (SIGTERM, SIGINT, or SIGQUIT, which is what multiwatch sends its children when it is
+ * told to stop): the listener is closed at once, idle connections are closed,
  * busy ones are closed as their request ends; after server.shutdown_grace_ms whatever is left
  * is aborted. SIGHUP re-reads the config file; a bad file is logged and the old config kept. */
 #include "worker.h"
@@ -17,11 +18,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../shared/cite.h"
 #include "../shared/limits.h"
 #include "../shared/log.h"
 #include "../shared/lx_time.h"
 #include "backends.h"
+#include "auth.h"
 #include "conn.h"
+#include "metrics.h"
 
 struct conn_ref {
     struct conn_ref *next, *prev;
@@ -35,7 +39,7 @@ struct worker {
     int listen_fd;
     struct evconnlistener *listener;
     int listener_paused;
-    struct event *sig_term, *sig_int, *sig_hup, *lag_ev, *grace_ev, *reap_ev;
+    struct event *sig_term, *sig_int, *sig_quit, *sig_hup, *lag_ev, *grace_ev, *reap_ev;
     struct conn_ref conns; /* ring head */
     unsigned nconns, in_flight;
     int stopping;
@@ -287,6 +291,20 @@ static void on_signal(evutil_socket_t sig, short what, void *ud)
         if (strcmp(c.listen, w->cfg.listen) != 0)
             log_warn(NULL, "msg=\"server.listen changed; takes effect on restart\"");
         w->cfg = c;
+        if (w->backends != NULL) {
+            char cerr[200];
+            struct cite_alias *al = cite_aliases_new(c.cite_aliases, cerr, sizeof cerr);
+            if (al != NULL) { /* checked by cfg_load: only out of memory fails here */
+                cite_aliases_free(w->backends->cite_aliases);
+                w->backends->cite_aliases = al;
+            }
+            breaker_configure(&w->backends->emb_breaker, (unsigned)c.breaker_failures,
+                              c.breaker_open_ms);
+            breaker_configure(&w->backends->gen_breaker, (unsigned)c.breaker_failures,
+                              c.breaker_open_ms);
+        }
+        metrics_publish_start(w);
+        auth_configure(w);
         enum log_level lvl;
         if (log_level_parse(c.log_level, &lvl) == 0)
             log_set_level(lvl);
@@ -294,7 +312,7 @@ static void on_signal(evutil_socket_t sig, short what, void *ud)
                  w->config_path ? w->config_path : "(defaults)");
         return;
     }
-    worker_stop(w, sig == SIGTERM ? "TERM" : "INT");
+    worker_stop(w, sig == SIGTERM ? "TERM" : sig == SIGQUIT ? "QUIT" : "INT");
 }
 
 /* ---- life ------------------------------------------------------------------------------- */
@@ -331,14 +349,17 @@ struct worker *worker_new(const struct cfg *c, const char *config_path, int list
     evconnlistener_set_error_cb(w->listener, on_accept_error);
     w->sig_term = evsignal_new(w->base, SIGTERM, on_signal, w);
     w->sig_int = evsignal_new(w->base, SIGINT, on_signal, w);
+    w->sig_quit = evsignal_new(w->base, SIGQUIT, on_signal, w);
     w->sig_hup = evsignal_new(w->base, SIGHUP, on_signal, w);
     w->lag_ev = event_new(w->base, -1, EV_PERSIST, on_lag_tick, w);
     w->grace_ev = evtimer_new(w->base, on_grace_over, w);
     w->reap_ev = event_new(w->base, -1, 0, on_reap, w);
-    if (!w->sig_term || !w->sig_int || !w->sig_hup || !w->lag_ev || !w->grace_ev || !w->reap_ev)
+    if (!w->sig_term || !w->sig_int || !w->sig_quit || !w->sig_hup || !w->lag_ev || !w->grace_ev ||
+        !w->reap_ev)
         goto fail;
     event_add(w->sig_term, NULL);
     event_add(w->sig_int, NULL);
+    event_add(w->sig_quit, NULL);
     event_add(w->sig_hup, NULL);
     char *berr = NULL;
     w->backends = backends_new(w->base, &w->cfg, &berr);
@@ -347,6 +368,8 @@ struct worker *worker_new(const struct cfg *c, const char *config_path, int list
         log_error(NULL, "msg=\"retrieval backends not available\" error=\"%s\"", w->backends_error);
         free(berr);
     }
+    metrics_publish_start(w);
+    auth_configure(w);
     struct timeval tv = lx_tv_ms(LX_LAG_INTERVAL_MS);
     w->lag_expect_ms = lx_now_ms() + LX_LAG_INTERVAL_MS;
     event_add(w->lag_ev, &tv);
@@ -375,12 +398,15 @@ void worker_free(struct worker *w)
         conn_close(ref->c);
         on_reap(-1, 0, w); /* frees the conn, which unlinks ref */
     }
+    metrics_publish_stop();
+    auth_stop(); /* before the pool its query may be on */
     backends_free(w->backends);
     if (w->listener != NULL)
         evconnlistener_free(w->listener);
     else if (w->base == NULL && w->listen_fd >= 0)
         close(w->listen_fd);
-    struct event *evs[] = {w->sig_term, w->sig_int, w->sig_hup, w->lag_ev, w->grace_ev, w->reap_ev};
+    struct event *evs[] = {w->sig_term, w->sig_int,  w->sig_quit, w->sig_hup,
+                           w->lag_ev,   w->grace_ev, w->reap_ev};
     for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
         if (evs[i] != NULL)
             event_free(evs[i]);

@@ -15,6 +15,8 @@ struct backends;
 struct conn;
 struct req;
 
+#define LX_VERSION "0.1.0"
+
 struct lag_stats {
     double last_ms, p99_ms, max_ms;
 };

@@ -1,6 +1,7 @@
 /* shared/cfg.c -- table-driven INI configuration over libinih (see cfg.h). One table row per
  * key: where it lives in struct cfg, its type, range and default. */
 #include "cfg.h"
+#include "cite.h"
 #include "limits.h"
 #include "log.h"
 
@@ -60,6 +61,9 @@ static const struct cfg_row cfg_rows[] = {
       "output queued to the web server above which producers pause"),
     U("server", "out_low_bytes", out_low_bytes, 0, 64UL << 20, "65536",
       "queued output below which paused producers resume"),
+    U("server", "max_in_flight", max_in_flight, 1, 1000000, "512",
+      "requests one worker serves at once; beyond it 503 with Retry-After at once"),
+    U("server", "retry_after_s", retry_after_s, 1, 3600, "1", "the Retry-After of a 503 for load"),
     B("server", "test_routes", test_routes, "false",
       "serve the test-only routes under /api/_test/ (never in production)"),
     S("log", "level", log_level, CT_LOGLEVEL, "info", "debug, info, warn or error"),
@@ -102,8 +106,12 @@ static const struct cfg_row cfg_rows[] = {
     U("retrieval", "candidates", candidates, 1, 1000, "50", "results taken from each leg"),
     U("retrieval", "dense_ef", dense_ef, 1, 4096, "200", "ANN search breadth"),
     U("retrieval", "threads", threads, 1, 64, "2", "search threads per worker (BM25, ANN)"),
-    U("retrieval", "leg_timeout_ms", leg_timeout_ms, 10, 600000, "5000",
-      "deadline of each retrieval leg"),
+    U("retrieval", "embed_timeout_ms", embed_timeout_ms, 10, 600000, "3000",
+      "deadline of the query embedding (cache and embedder) in a search"),
+    U("retrieval", "bm25_timeout_ms", bm25_timeout_ms, 10, 600000, "1000",
+      "deadline of the BM25 leg"),
+    U("retrieval", "dense_timeout_ms", dense_timeout_ms, 10, 600000, "1000",
+      "deadline of the vector search once the embedding is there"),
     S("retrieval", "cite_aliases", cite_aliases, CT_STR, "",
       "extra code aliases for citations: NAME=DOC_ID, comma-separated (KUHP=KUHP)"),
     U("chat", "top_k", chat_top_k, 1, 20, "6", "articles retrieved for an answer"),
@@ -129,11 +137,29 @@ static const struct cfg_row cfg_rows[] = {
       "deadline of a whole answer"),
     U("generator", "max_tokens", gen_max_tokens, 0, 1000000, "1024",
       "longest answer in tokens (0: the server's default)"),
+    U("generator", "first_token_timeout_ms", gen_first_token_timeout_ms, 100, 3600000, "30000",
+      "the model's first token must come within this"),
+    U("generator", "idle_timeout_ms", gen_idle_timeout_ms, 100, 3600000, "30000",
+      "longest silence of the model between tokens"),
+    S("generator", "fallback", gen_fallback, CT_STR, "extractive",
+      "while the model is unavailable (breaker open): extractive or none (503)"),
     D("generator", "temperature", gen_temperature, 0, 2, "0.2", "sampling temperature"),
     U("generator", "history_max_chars", history_max_chars, 0, 1000000, "4000",
       "earlier turns of the conversation sent along, newest first, up to this many characters"),
     U("generator", "article_max_chars", article_max_chars, 100, 1000000, "1500",
       "each retrieved article is cut to this many characters in the prompt"),
+    U("breaker", "failures", breaker_failures, 1, 1000, "5",
+      "consecutive failures or timeouts of an upstream that open its circuit"),
+    U("breaker", "open_ms", breaker_open_ms, 100, 3600000, "10000",
+      "how long an open circuit refuses calls before one probe is let through"),
+    U("metrics", "publish_ms", metrics_publish_ms, 0, 3600000, "5000",
+      "how often a worker publishes its figures to Redis for the pool view (0: never)"),
+    B("auth", "enabled", auth_enabled, "false",
+      "require Authorization: Bearer KEY on /api/ and /v1/ (keys: lexrag-keys)"),
+    U("auth", "refresh_ms", auth_refresh_ms, 100, 3600000, "10000",
+      "how often workers re-read the API keys from PostgreSQL"),
+    U("auth", "rate_per_min", auth_rate_per_min, 0, 1000000, "600",
+      "requests per minute per key, shared by all workers through Redis (0: no limit)"),
 };
 
 #define CFG_NROWS (sizeof cfg_rows / sizeof cfg_rows[0])
@@ -326,6 +352,22 @@ int cfg_load(struct cfg *c, const char *path, char **err)
     }
     if (tmp.out_low_bytes >= tmp.out_high_bytes) {
         *err = dup_msg("server.out_low_bytes must be below server.out_high_bytes");
+        return -1;
+    }
+    char cerr[200];
+    struct cite_alias *al = cite_aliases_new(tmp.cite_aliases, cerr, sizeof cerr);
+    if (al == NULL) {
+        *err = dup_msg("retrieval.%s", cerr);
+        return -1;
+    }
+    cite_aliases_free(al);
+    if (strcmp(tmp.gen_kind, "extractive") != 0 && strcmp(tmp.gen_kind, "openai") != 0) {
+        *err = dup_msg("generator.kind must be extractive or openai, not \"%s\"", tmp.gen_kind);
+        return -1;
+    }
+    if (strcmp(tmp.gen_fallback, "extractive") != 0 && strcmp(tmp.gen_fallback, "none") != 0) {
+        *err =
+            dup_msg("generator.fallback must be extractive or none, not \"%s\"", tmp.gen_fallback);
         return -1;
     }
     *c = tmp;

@@ -18,6 +18,7 @@ struct cfg {
     unsigned long shutdown_grace_ms;
     unsigned long out_high_bytes;
     unsigned long out_low_bytes;
+    unsigned long max_in_flight, retry_after_s;
     int test_routes;
     /* [log] */
     char log_level[16];
@@ -43,7 +44,8 @@ struct cfg {
     unsigned long index_check_ms;
     /* [retrieval] */
     double rrf_k, weight_bm25, weight_dense, bm25_k1, bm25_b;
-    unsigned long candidates, dense_ef, threads, leg_timeout_ms;
+    unsigned long candidates, dense_ef, threads;
+    unsigned long embed_timeout_ms, bm25_timeout_ms, dense_timeout_ms;
     char cite_aliases[LX_CFG_STR_MAX_BYTES];
     /* [chat] */
     unsigned long chat_top_k, piece_interval_ms, piece_max_bytes, ping_interval_ms;
@@ -55,7 +57,16 @@ struct cfg {
     char gen_model[128];
     char gen_api_key[256]; /* secret: environment only */
     unsigned long gen_timeout_ms, gen_max_tokens, history_max_chars, article_max_chars;
+    unsigned long gen_first_token_timeout_ms, gen_idle_timeout_ms;
+    char gen_fallback[16]; /* "extractive" or "none" */
     double gen_temperature;
+    /* [breaker] */
+    unsigned long breaker_failures, breaker_open_ms;
+    /* [metrics] */
+    unsigned long metrics_publish_ms;
+    /* [auth] */
+    int auth_enabled;
+    unsigned long auth_refresh_ms, auth_rate_per_min;
 };
 
 /* Fill *c with the defaults, then the file at path (NULL or "" for none), then the environment.

@@ -41,6 +41,7 @@
 #include "cite.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Longest query considered: a formal citation with "tentang" titles of both laws and a
@@ -590,6 +591,79 @@ static size_t cite_trim_end(const struct cite_p *p)
         words++;
     }
     return n;
+}
+
+/* ---- configured aliases ---------------------------------------------------------------- */
+
+#define CITE_ALIASES_MAX 256
+
+static char *cite_trimdup(const char *s, size_t n)
+{
+    while (n > 0 && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    return strndup(s, n);
+}
+
+void cite_aliases_free(struct cite_alias *list)
+{
+    if (list == NULL)
+        return;
+    for (size_t i = 0; list[i].name != NULL; i++) {
+        int builtin = 0; /* the built-in ones are not ours to free */
+        for (const struct cite_alias *d = cite_default_aliases; d->name != NULL; d++)
+            builtin |= d->name == list[i].name;
+        if (!builtin) {
+            free((char *)list[i].name);
+            free((char *)list[i].doc_id);
+        }
+    }
+    free(list);
+}
+
+struct cite_alias *cite_aliases_new(const char *spec, char *err, size_t cap)
+{
+    size_t nd = sizeof cite_default_aliases / sizeof cite_default_aliases[0] - 1;
+    struct cite_alias *list = calloc(nd + CITE_ALIASES_MAX + 1, sizeof *list);
+    if (list == NULL) {
+        snprintf(err, cap, "out of memory");
+        return NULL;
+    }
+    memcpy(list, cite_default_aliases, nd * sizeof *list);
+    size_t n = nd;
+    for (const char *p = spec ? spec : ""; *p != '\0';) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        char *name = eq ? cite_trimdup(p, (size_t)(eq - p)) : NULL;
+        char *doc = eq ? cite_trimdup(eq + 1, len - (size_t)(eq - p) - 1) : NULL;
+        int blank = len == strspn(p, " \t");
+        if (!blank &&
+            (name == NULL || doc == NULL || name[0] == '\0' || doc[0] == '\0' ||
+             strlen(name) >= CITE_MAX_ALIAS_BYTES || strlen(doc) >= LX_CITE_FIELD_BYTES * 2 ||
+             strchr(doc, '=') != NULL || n == nd + CITE_ALIASES_MAX)) {
+            snprintf(err, cap,
+                     "cite_aliases: \"%.*s\" is not NAME=DOC_ID (at most %d, names "
+                     "under %d bytes)",
+                     (int)(len > 60 ? 60 : len), p, CITE_ALIASES_MAX, CITE_MAX_ALIAS_BYTES);
+            free(name);
+            free(doc);
+            cite_aliases_free(list);
+            return NULL;
+        }
+        if (!blank) { /* later wins: put it first, where the longest-match scan sees it first */
+            memmove(list + 1, list, n * sizeof *list);
+            list[0].name = name;
+            list[0].doc_id = doc;
+            n++;
+        } else {
+            free(name);
+            free(doc);
+        }
+        p += len + (end != NULL);
+    }
+    return list;
 }
 
 int cite_parse(const char *q, size_t len, const struct cite_alias *aliases, struct cite *out)

@@ -33,4 +33,10 @@ extern const struct cite_alias cite_default_aliases[];
  * (NULL for the defaults). */
 int cite_parse(const char *q, size_t len, const struct cite_alias *aliases, struct cite *out);
 
+/* The built-in aliases plus those of spec ("NAME=DOC_ID, NAME=DOC_ID", retrieval.cite_aliases;
+ * a name given twice: the later wins), as one malloc'ed NULL-name terminated list to free with
+ * cite_aliases_free(). NULL with a message in err (cap bytes) when spec is malformed. */
+struct cite_alias *cite_aliases_new(const char *spec, char *err, size_t cap);
+void cite_aliases_free(struct cite_alias *list);
+
 #endif

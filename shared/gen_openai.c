@@ -121,6 +121,12 @@ struct gen_call *gen_openai_start(struct up_multi *m, const struct gen_openai_cf
     return g;
 }
 
+void gen_openai_pause(struct gen_call *g, int paused)
+{
+    if (g != NULL)
+        up_pause(g->up, paused);
+}
+
 void gen_openai_cancel(struct gen_call *g)
 {
     if (g == NULL)

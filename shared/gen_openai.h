@@ -31,5 +31,8 @@ typedef void (*gen_done_fn)(void *ud, enum lx_err err, const char *msg);
 struct gen_call *gen_openai_start(struct up_multi *m, const struct gen_openai_cfg *c,
                                   json_t *messages, gen_delta_fn delta, gen_done_fn done, void *ud);
 void gen_openai_cancel(struct gen_call *g);
+/* Backpressure: stop reading the model's stream while the client is behind, then go on. From
+ * the loop only, never from inside the delta callback. */
+void gen_openai_pause(struct gen_call *g, int paused);
 
 #endif

@@ -19,6 +19,7 @@
 struct rds_cmd {
     struct rds *r;
     rds_mget_cb cb;
+    rds_reply_cb rcb; /* rds_command(): the reply itself */
     void *ud;
     struct event *timer;
     int done; /* callback already run (timeout or cancel); the reply is only freed */
@@ -55,6 +56,8 @@ static void cmd_finish(struct rds_cmd *c, enum lx_err e, size_t n, const char *c
     event_del(c->timer);
     if (c->cb != NULL)
         c->cb(c->ud, e, n, vals, lens);
+    else if (c->rcb != NULL)
+        c->rcb(c->ud, e, NULL);
 }
 
 static void cmd_free(struct rds_cmd *c)
@@ -96,6 +99,25 @@ static void on_mget_reply(redisAsyncContext *ac, void *reply, void *privdata)
             lens[i] = e->type == REDIS_REPLY_STRING ? e->len : 0;
         }
         cmd_finish(c, LX_OK, n, vals, lens);
+    }
+    cmd_free(c);
+}
+
+static void on_command_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct rds_cmd *c = privdata;
+    redisReply *rep = reply;
+    if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+        enum lx_err e = rep != NULL ? LX_EUPSTREAM : ac->data == NULL ? LX_ECANCELED : LX_EUNAVAIL;
+        if (rep != NULL && !c->done)
+            log_warn(NULL, "msg=\"redis error reply\" reply=\"%.*s\"",
+                     rep->len > 120 ? 120 : (int)rep->len, rep->str);
+        cmd_finish(c, e, 0, NULL, NULL);
+    } else if (!c->done) {
+        c->done = 1;
+        event_del(c->timer);
+        if (c->rcb != NULL)
+            c->rcb(c->ud, LX_OK, rep);
     }
     cmd_free(c);
 }
@@ -254,6 +276,32 @@ struct rds_cmd *rds_mget(struct rds *r, size_t n, const char *const *keys, const
     return c;
 }
 
+struct rds_cmd *rds_command(struct rds *r, int argc, const char *const *argv, const size_t *argl,
+                            unsigned timeout_ms, rds_reply_cb cb, void *ud)
+{
+    struct rds_cmd *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return NULL;
+    c->rcb = cb;
+    c->ud = ud;
+    c->timer = evtimer_new(r->base, on_cmd_timeout, c);
+    if (c->timer == NULL) {
+        free(c);
+        return NULL;
+    }
+    struct timeval now = {0, 0};
+    if (!r->connected || argc < 1 ||
+        redisAsyncCommandArgv(r->ac, on_command_reply, c, argc, (const char **)argv, argl) !=
+            REDIS_OK) {
+        evtimer_add(c->timer, &now); /* fail from the loop */
+        return c;
+    }
+    c->r = r;
+    struct timeval tv = {(time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000};
+    evtimer_add(c->timer, &tv);
+    return c;
+}
+
 void rds_setex(struct rds *r, const char *key, size_t klen, const void *val, size_t vlen,
                unsigned ttl_s)
 {
@@ -269,5 +317,5 @@ void rds_setex(struct rds *r, const char *key, size_t klen, const void *val, siz
 void rds_cancel(struct rds_cmd *cmd)
 {
     if (cmd != NULL)
-        cmd->cb = NULL;
+        cmd->cb = NULL, cmd->rcb = NULL;
 }

@@ -28,6 +28,13 @@ struct rds_cmd *rds_mget(struct rds *r, size_t n, const char *const *keys, const
 /* SET key value EX ttl_s, without waiting for the reply (a failure is only counted). */
 void rds_setex(struct rds *r, const char *key, size_t klen, const void *val, size_t vlen,
                unsigned ttl_s);
+/* Any command (argv with lengths, binary-safe). The callback gets the reply (a hiredis
+ * redisReply, borrowed for the callback's duration) with LX_OK; a Redis error reply is
+ * LX_EUPSTREAM (logged), Redis down LX_EUNAVAIL, the deadline LX_ETIMEOUT, each with NULL. */
+struct redisReply;
+typedef void (*rds_reply_cb)(void *ud, enum lx_err err, const struct redisReply *reply);
+struct rds_cmd *rds_command(struct rds *r, int argc, const char *const *argv, const size_t *argl,
+                            unsigned timeout_ms, rds_reply_cb cb, void *ud);
 void rds_cancel(struct rds_cmd *cmd);
 int rds_up(const struct rds *r);
 const char *rds_last_error(const struct rds *r);

@@ -209,6 +209,11 @@ struct up_multi *up_multi_new(struct event_base *base)
     return m;
 }
 
+void up_multi_max_host_conns(struct up_multi *m, unsigned n)
+{
+    curl_multi_setopt(m->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)(n ? n : 1));
+}
+
 void up_multi_free(struct up_multi *m)
 {
     if (m == NULL)
@@ -295,6 +300,13 @@ void up_cancel(struct up_call *c)
     c->data = NULL;
     struct timeval now = {0, 0}; /* never remove a handle from inside a libcurl callback */
     evtimer_add(c->m->reaper, &now);
+}
+
+void up_pause(struct up_call *c, int paused)
+{
+    if (c == NULL || c->canceled)
+        return;
+    curl_easy_pause(c->easy, paused ? CURLPAUSE_RECV : CURLPAUSE_CONT);
 }
 
 unsigned up_in_flight(const struct up_multi *m)

@@ -7,9 +7,8 @@
  *                trimmed, non-empty when there are several.
  * The first input byte picks max (1..LX_SPLIT_MAX_PARTS + 1) for split_query.
  *
- *   clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *       -o build/fuzz_cite tests/fuzz/fuzz_cite.c
- *   build/fuzz_cite -max_total_time=60 -max_len=512 CORPUS_DIR
+ *   make fuzz      (builds build/fuzz/fuzz_cite; tests/fuzz/test_fuzz.sh runs it in make check)
+ *   build/fuzz/fuzz_cite -dict=tests/fuzz/fuzz_cite.dict -max_total_time=60 -max_len=512 CORPUS
  *
  * (Debian 12: clang 14 needs libclang-rt-14-dev for -fsanitize=fuzzer.) */
 #include <stdint.h>

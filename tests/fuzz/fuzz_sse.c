@@ -12,12 +12,10 @@
  * sse_format_comment() (the size query must match the write) and parsed again: the same data
  * and type come back.
  *
- *   clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *       -o build/fuzz_sse tests/fuzz/fuzz_sse.c
- *   build/fuzz_sse -max_total_time=60 -max_len=4096 CORPUS_DIR
+ *   make fuzz      (builds build/fuzz/fuzz_sse; tests/fuzz/test_fuzz.sh runs it in make check)
+ *   build/fuzz/fuzz_sse -dict=tests/fuzz/fuzz_sse.dict -max_total_time=60 -max_len=4096 CORPUS
  *
- * A dictionary helps: "data:", "event:", "id:", "retry:", ": ", "\r\n", "\r", "\n\n",
- * "[DONE]", "\xef\xbb\xbf". (Debian 12: clang 14 needs libclang-rt-14-dev for -fsanitize=fuzzer.)
+ * (Debian 12: clang 14 needs libclang-rt-14-dev for -fsanitize=fuzzer.)
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -278,6 +278,40 @@ static void test_default_aliases(void **state)
     assert_true(n >= 8);
 }
 
+/* retrieval.cite_aliases: the built-in aliases plus the configured ones, a later name winning;
+ * malformed specs are refused with a message. */
+static void test_configured_aliases(void **state)
+{
+    (void)state;
+    char err[200];
+    struct cite c;
+    struct cite_alias *l =
+        cite_aliases_new(" UU Kebun = UU-7-2031 ,, KUHP=UU-1-2023,", err, sizeof err);
+    assert_non_null(l);
+    const char *q = "pasal 3 UU Kebun";
+    assert_true(cite_parse(q, strlen(q), l, &c));
+    assert_string_equal(c.doc_id, "UU-7-2031");
+    q = "pasal 362 KUHP"; /* overridden */
+    assert_true(cite_parse(q, strlen(q), l, &c));
+    assert_string_equal(c.doc_id, "UU-1-2023");
+    q = "pasal 5 KUHAP"; /* a built-in one still there */
+    assert_true(cite_parse(q, strlen(q), l, &c));
+    assert_string_equal(c.doc_id, "UU-8-1981");
+    cite_aliases_free(l);
+    l = cite_aliases_new("", err, sizeof err);
+    assert_non_null(l);
+    assert_true(cite_parse(q, strlen(q), l, &c));
+    cite_aliases_free(l);
+    static const char *const malformed[] = {
+        "KUHP", "=UU-1-2023", "KUHP=", "A=B=C",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=X"};
+    for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
+        err[0] = '\0';
+        assert_null(cite_aliases_new(malformed[i], err, sizeof err));
+        assert_non_null(strstr(err, "NAME=DOC_ID"));
+    }
+}
+
 /* A caller's own list replaces the defaults. */
 static void test_custom_aliases(void **state)
 {
@@ -328,7 +362,8 @@ int main(void)
         cmocka_unit_test(test_good),           cmocka_unit_test(test_bad),
         cmocka_unit_test(test_variants),       cmocka_unit_test(test_len_bounded),
         cmocka_unit_test(test_too_long),       cmocka_unit_test(test_default_aliases),
-        cmocka_unit_test(test_custom_aliases), cmocka_unit_test(test_roman),
+        cmocka_unit_test(test_custom_aliases), cmocka_unit_test(test_configured_aliases),
+        cmocka_unit_test(test_roman),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

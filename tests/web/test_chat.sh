@@ -115,6 +115,13 @@ EOF2
     web_req conv2 "$base/api/conversations/$conv"
     is "$srv: ... and has four messages in order" \
         "$(jq -r '.messages | map(.role) | join(",")' "$WEB_DIR/conv2.body")" "user,assistant,user,assistant"
+    # A short follow-up is retrieved together with the previous question of the conversation.
+    chat_stream "$base" s3 "{\"question\": \"apa sanksinya?\", \"conversation_id\": \"$conv\"}"
+    chat_stream "$base" s4 '{"question": "apa sanksinya?"}'
+    prev_doc=$(ev s2 '.[0].data.references[0].doc_id')
+    diag "$srv: follow-up refs: $(ev s3 '[.[0].data.references[].doc_id] | join(",")'); alone: $(ev s4 '[.[0].data.references[].doc_id] | join(",")'); previous: $prev_doc"
+    is "$srv: a short follow-up finds the previous question's document ($prev_doc), alone it does not" \
+        "$(ev s3 "[.[0].data.references[].doc_id] | index(\"$prev_doc\") != null") $(ev s4 "[.[0].data.references[].doc_id] | index(\"$prev_doc\") != null")" "true false"
     web_req nf "$base/api/conversations/00000000-0000-4000-8000-000000000000"
     is "$srv: unknown conversation -> 404" "$WEB_CODE $(jq -r .error.code "$WEB_DIR/nf.body")" "404 not_found"
 done

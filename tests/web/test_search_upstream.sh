@@ -26,7 +26,7 @@ lx_write_config "$WEB_DIR" log.level=info "postgres.conninfo=$LX_PG_CONNINFO" \
     "redis.port=$LX_REDIS_PORT" "index.dir=$WEB_DIR/index" index.check_ms=200 \
     embedder.kind=openai embedder.dim=64 embedder.model=mock-embed \
     "embedder.url=$LX_MOCK_URL/v1/embeddings" embedder.timeout_ms=1500 embedder.retries=0 \
-    retrieval.leg_timeout_ms=2500
+    retrieval.embed_timeout_ms=2500
 check "lexrag-ingest loads the sample corpus through the upstream embedder" \
     "$LX_BUILD/lexrag-ingest" --config "$WEB_DIR/lexrag.conf" load --quiet \
     --docs "$LX_ROOT/data/sample/docs.jsonl" "$LX_ROOT/data/sample/corpus.jsonl"
