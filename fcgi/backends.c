@@ -109,11 +109,26 @@ static void ann_load_done(void *job, int canceled)
     free(j);
 }
 
+static void on_pg_probe(void *ud, const PGresult *res, enum lx_err err, const char *msg)
+{
+    struct backends *b = ud;
+    (void)res;
+    (void)err;
+    (void)msg;
+    b->pg_probe = NULL; /* the pool's own state now says whether PostgreSQL answered */
+}
+
 static void on_index_timer(evutil_socket_t fd, short what, void *ud)
 {
     struct backends *b = ud;
     (void)fd;
     (void)what;
+    /* PostgreSQL marked down: see whether it is back even while no request asks (health). */
+    struct pgc_stats ps;
+    pgc_pool_stats(b->pg, &ps);
+    if (!ps.up && b->pg_probe == NULL)
+        b->pg_probe =
+            pgc_query(b->pg, "SELECT 1", 0, NULL, (unsigned)b->cfg->pg_timeout_ms, on_pg_probe, b);
     uint64_t stamp = file_stamp(b->ann_path);
     if (stamp == 0 || stamp == b->ann_stamp || b->ann_loading)
         return;
@@ -197,6 +212,7 @@ void backends_free(struct backends *b)
     backends_ann_release(b, b->ann);
     emb_free(b->emb);
     rds_free(b->rds);
+    pgc_cancel(b->pg_probe);
     pgc_pool_free(b->pg); /* writes still pending go to the spool */
     persist_free(b->persist);
     up_multi_free(b->http);

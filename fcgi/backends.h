@@ -15,6 +15,7 @@
 struct event_base;
 struct cfg;
 struct pgc_pool;
+struct pgc_op;
 struct rds;
 struct up_multi;
 struct emb;
@@ -48,6 +49,7 @@ struct backends {
     int ann_loading;
     char index_error[200];
     struct breaker emb_breaker, gen_breaker; /* per upstream (breaker.h) */
+    struct pgc_op *pg_probe;                 /* "SELECT 1" while PostgreSQL is marked down */
 };
 
 /* NULL + *err (malloc'ed) when the config cannot work (bad embedder kind, ...). */

@@ -256,6 +256,17 @@ is "PostgreSQL down: a search gets 503 unavailable" \
     "$WEB_CODE $(jq -r .error.code "$WEB_DIR/pgdown.body")" "503 unavailable"
 ok_if "... fast ($ms ms < 2000)" $((ms < 2000 ? 0 : 1))
 lx_pg_start "$WEB_DIR" "$(cat "$WEB_DIR/pg.port")" >>"$WEB_DIR/setup.log" 2>&1
+seen=no # health queries nothing itself: the workers notice on their own that it is back
+for _ in $(seq 1 40); do
+    n=0
+    for k in 1 2 3 4; do
+        web_req pgh "$base/api/health"
+        [ "$(jq -r .checks.postgres.status "$WEB_DIR/pgh.body")" = ok ] && n=$((n + 1))
+    done
+    [ "$n" -eq 4 ] && seen=yes && break
+    sleep 0.25
+done
+is "PostgreSQL back: health says so before any request needs it" "$seen" yes
 up=no
 for _ in $(seq 1 60); do
     search pgup "sanksi pidana air"
