@@ -46,10 +46,12 @@ static struct {
     int redis_failing; /* logged once per outage */
 } A;
 
-/* One minute window per key: the count, and the window's expiry set by its first request. */
+/* A sliding minute per key, from two fixed ones: this minute's count (incremented, expiring
+ * after the next minute) and the last minute's, which the worker weighs by the share of it
+ * still inside the sliding minute. */
 static const char rl_script[] = "local n = redis.call('INCR', KEYS[1]) "
-                                "if n == 1 then redis.call('EXPIRE', KEYS[1], 61) end "
-                                "return n";
+                                "if n == 1 then redis.call('EXPIRE', KEYS[1], 121) end "
+                                "return {n, tonumber(redis.call('GET', KEYS[2]) or '0')}";
 
 static const char keys_sql[] =
     "SELECT id, name, encode(key_hash, 'hex'), coalesce(rate_per_min, -1)"
@@ -225,6 +227,7 @@ struct rl_check {
     void (*handler)(struct req *r);
     struct rds_cmd *cmd;
     long limit;
+    long long now; /* the request's time (s): which minute, and how far into it */
     char name[72];
 };
 
@@ -241,7 +244,9 @@ static void on_counted(void *ud, enum lx_err err, const struct redisReply *rep)
     struct rl_check *k = ud;
     k->cmd = NULL;
     req_on_abort(k->r, NULL, NULL);
-    if (err != LX_OK || rep->type != REDIS_REPLY_INTEGER) {
+    if (err != LX_OK || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+        rep->element[0]->type != REDIS_REPLY_INTEGER ||
+        rep->element[1]->type != REDIS_REPLY_INTEGER) {
         if (!A.redis_failing)
             log_warn(req_id(k->r), "msg=\"rate limits not applied while Redis fails\" error=%s",
                      lx_strerror(err));
@@ -252,9 +257,19 @@ static void on_counted(void *ud, enum lx_err err, const struct redisReply *rep)
     if (A.redis_failing)
         log_info(NULL, "msg=\"rate limits applied again\"");
     A.redis_failing = 0;
-    if (rep->integer > k->limit) {
+    long long n = rep->element[0]->integer, prev = rep->element[1]->integer;
+    long left = 60 - (long)(k->now % 60); /* seconds of this minute still to come */
+    double est = (double)prev * (double)left / 60.0 + (double)n;
+    if (est > (double)k->limit) {
+        /* When the last minute's share has fallen enough (or, if this minute alone is over,
+         * when it ends). */
+        long wait = left;
+        if (n <= k->limit && prev > 0) {
+            double w = (double)left - (double)(k->limit - n) * 60.0 / (double)prev;
+            wait = w < 1 ? 1 : w > left ? left : (long)w + (w > (long)w);
+        }
         char s[16];
-        snprintf(s, sizeof s, "%ld", 60 - (long)(time(NULL) % 60));
+        snprintf(s, sizeof s, "%ld", wait);
         req_add_header(k->r, "Retry-After", s);
         metrics_refused("rate_limited");
         req_reply_error_code(k->r, 429, "rate_limited",
@@ -284,6 +299,7 @@ void auth_then(struct req *r, void (*handler)(struct req *r))
         unauthorized(r, "the API key is not valid");
         return;
     }
+    req_set_principal(r, k->name); /* the access line names the key, never shows it */
     long limit = k->rate >= 0 ? k->rate : (long)c->auth_rate_per_min;
     struct backends *b = worker_backends(req_worker(r));
     if (limit == 0 || b == NULL || b->rds == NULL || !rds_up(b->rds)) {
@@ -303,14 +319,16 @@ void auth_then(struct req *r, void (*handler)(struct req *r))
     ck->handler = handler;
     ck->limit = limit;
     snprintf(ck->name, sizeof ck->name, "%s", k->name);
-    char rk[AUTH_RL_KEY_BYTES];
-    snprintf(rk, sizeof rk, "lexrag:rl:%lld:%lld", k->id, (long long)(time(NULL) / 60));
-    const char *argv[] = {"EVAL", rl_script, "1", rk};
-    size_t argl[] = {4, sizeof rl_script - 1, 1, strlen(rk)};
+    char rk[AUTH_RL_KEY_BYTES], pk[AUTH_RL_KEY_BYTES];
+    ck->now = (long long)time(NULL);
+    snprintf(rk, sizeof rk, "lexrag:rl:%lld:%lld", k->id, ck->now / 60);
+    snprintf(pk, sizeof pk, "lexrag:rl:%lld:%lld", k->id, ck->now / 60 - 1);
+    const char *argv[] = {"EVAL", rl_script, "2", rk, pk};
+    size_t argl[] = {4, sizeof rl_script - 1, 1, strlen(rk), strlen(pk)};
     unsigned tmo = c->redis_timeout_ms < AUTH_RL_TIMEOUT_MIN ? AUTH_RL_TIMEOUT_MIN
                                                              : (unsigned)c->redis_timeout_ms;
     req_on_abort(r, rl_abort, ck);
-    ck->cmd = rds_command(b->rds, 4, argv, argl, tmo, on_counted, ck);
+    ck->cmd = rds_command(b->rds, 5, argv, argl, tmo, on_counted, ck);
     if (ck->cmd == NULL) {
         req_on_abort(r, NULL, NULL);
         handler(r);

@@ -4,10 +4,11 @@
  * loads the active ones into memory at start and every auth.refresh_ms, on its loop, so a
  * request's check costs no database round trip. A revoked key stops working within
  * refresh_ms; while PostgreSQL is down the last loaded set stays in force (before any was
- * loaded, requests get 503). The rate limit is a one-minute window per key counted in Redis
- * (one EVAL per request: INCR, and EXPIRE on the first), shared by every worker; over it, 429
- * with Retry-After until the window ends. While Redis is down or slow requests are not limited
- * (logged once per outage). */
+ * loaded, requests get 503). The rate limit is a sliding minute per key counted in Redis (one
+ * EVAL per request: this minute's count incremented, the last minute's read and weighed by the
+ * share of it still inside the sliding minute), shared by every worker; over it, 429 with
+ * Retry-After (when the estimate will be under the rate again). While Redis is down or slow
+ * requests are not limited (logged once per outage). */
 #ifndef LX_FCGI_AUTH_H
 #define LX_FCGI_AUTH_H
 

@@ -47,7 +47,8 @@ struct req {
     struct fcgi_pairs pairs;
     struct req_param *params;
     const char *method, *path, *query_string;
-    const char *route; /* static: the route table's path */
+    const char *route;     /* static: the route table's path */
+    const char *principal; /* the API key's name (arena), or NULL */
     char id[LX_REQUEST_ID_MAX_BYTES + 1];
     unsigned long content_length;
     int has_content_length;
@@ -127,10 +128,11 @@ static void req_access_log(struct req *r)
 {
     if (!worker_cfg(r->w)->access_log)
         return;
-    char m[32], path[256];
-    log_info(r->id, "msg=access method=%s path=%s status=%d bytes=%zu ms=%.3f",
+    char m[32], path[256], key[80];
+    log_info(r->id, "msg=access method=%s path=%s status=%d bytes=%zu ms=%.3f%s%s",
              log_quote(m, sizeof m, r->method), log_quote(path, sizeof path, r->path), r->status,
-             r->bytes_out, req_elapsed_ms(r));
+             r->bytes_out, req_elapsed_ms(r), r->principal ? " key=" : "",
+             r->principal ? log_quote(key, sizeof key, r->principal) : "");
 }
 
 /* The one way out: END_REQUEST (if the connection still wants it), log, reap. */
@@ -330,6 +332,11 @@ enum lx_err req_feed_stdin(struct req *r, const uint8_t *p, size_t n)
 void req_set_route(struct req *r, const char *route)
 {
     r->route = route;
+}
+
+void req_set_principal(struct req *r, const char *name)
+{
+    r->principal = arena_strdup(r->arena, name);
 }
 
 uint16_t req_fcgi_id(const struct req *r)

@@ -42,6 +42,8 @@ const char *req_method(const struct req *r); /* "GET", ... */
 const char *req_path(const struct req *r);   /* decoded path, no query */
 /* The route that serves it (a static string from the route table), for metrics. */
 void req_set_route(struct req *r, const char *route);
+/* The API key's name, for the access line (copied). */
+void req_set_principal(struct req *r, const char *name);
 const char *req_param(const struct req *r, const char *name); /* FastCGI param, or NULL */
 /* Query-string parameter, URL-decoded (arena), or NULL. */
 const char *req_query(struct req *r, const char *name);

@@ -91,6 +91,9 @@ for srv in "${WEB_SERVERS[@]}"; do
     is "$srv: (health)" "$(jq -r .status "$WEB_DIR/health.body")" ok
 done
 base=$base0
+ok_if "the access line names the key, and no log line shows it" \
+    "$(grep -q 'path=/api/search status=200 .* key=app-one' "$WEB_DIR/workers.log" &&
+        ! grep -qF "$good" "$WEB_DIR"/*.log && echo 0 || echo 1)"
 
 # Revoked: refused within refresh_ms (300 ms), on every worker.
 search d1 "$base" "$doomed"
