@@ -240,6 +240,26 @@ const char *rds_last_error(const struct rds *r)
     return r->last_error;
 }
 
+/* A command object (its timer made), then sent: argc == 0 (or Redis down, or hiredis refusing
+ * it) fails it from the loop, through its timer; else the timer is its deadline. */
+static struct rds_cmd *cmd_send(struct rds *r, struct rds_cmd *c, redisCallbackFn *fn, int argc,
+                                const char **argv, const size_t *argl, unsigned timeout_ms)
+{
+    c->timer = evtimer_new(r->base, on_cmd_timeout, c);
+    if (c->timer == NULL) {
+        free(c);
+        return NULL;
+    }
+    struct timeval tv = {0, 0};
+    if (r->connected && argc > 0 &&
+        redisAsyncCommandArgv(r->ac, fn, c, argc, argv, argl) == REDIS_OK) {
+        c->r = r;
+        tv = (struct timeval){(time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000};
+    }
+    evtimer_add(c->timer, &tv);
+    return c;
+}
+
 struct rds_cmd *rds_mget(struct rds *r, size_t n, const char *const *keys, const size_t *klens,
                          unsigned timeout_ms, rds_mget_cb cb, void *ud)
 {
@@ -248,32 +268,16 @@ struct rds_cmd *rds_mget(struct rds *r, size_t n, const char *const *keys, const
         return NULL;
     c->cb = cb;
     c->ud = ud;
-    c->timer = evtimer_new(r->base, on_cmd_timeout, c);
-    if (c->timer == NULL) {
-        free(c);
-        return NULL;
-    }
-    struct timeval now = {0, 0};
-    if (!r->connected || n == 0 || n > RDS_MGET_MAX_KEYS) { /* fail from the loop */
-        evtimer_add(c->timer, &now);
-        return c;
-    }
     const char *argv[RDS_MGET_MAX_KEYS + 1];
     size_t argl[RDS_MGET_MAX_KEYS + 1];
     argv[0] = "MGET";
     argl[0] = 4;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && i < RDS_MGET_MAX_KEYS; i++) {
         argv[i + 1] = keys[i];
         argl[i + 1] = klens[i];
     }
-    if (redisAsyncCommandArgv(r->ac, on_mget_reply, c, (int)n + 1, argv, argl) != REDIS_OK) {
-        evtimer_add(c->timer, &now);
-        return c;
-    }
-    c->r = r;
-    struct timeval tv = {(time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000};
-    evtimer_add(c->timer, &tv);
-    return c;
+    int argc = n == 0 || n > RDS_MGET_MAX_KEYS ? 0 : (int)n + 1;
+    return cmd_send(r, c, on_mget_reply, argc, argv, argl, timeout_ms);
 }
 
 struct rds_cmd *rds_command(struct rds *r, int argc, const char *const *argv, const size_t *argl,
@@ -284,22 +288,7 @@ struct rds_cmd *rds_command(struct rds *r, int argc, const char *const *argv, co
         return NULL;
     c->rcb = cb;
     c->ud = ud;
-    c->timer = evtimer_new(r->base, on_cmd_timeout, c);
-    if (c->timer == NULL) {
-        free(c);
-        return NULL;
-    }
-    struct timeval now = {0, 0};
-    if (!r->connected || argc < 1 ||
-        redisAsyncCommandArgv(r->ac, on_command_reply, c, argc, (const char **)argv, argl) !=
-            REDIS_OK) {
-        evtimer_add(c->timer, &now); /* fail from the loop */
-        return c;
-    }
-    c->r = r;
-    struct timeval tv = {(time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000};
-    evtimer_add(c->timer, &tv);
-    return c;
+    return cmd_send(r, c, on_command_reply, argc, (const char **)argv, argl, timeout_ms);
 }
 
 void rds_setex(struct rds *r, const char *key, size_t klen, const void *val, size_t vlen,
