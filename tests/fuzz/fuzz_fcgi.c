@@ -29,32 +29,11 @@
 
 #include "../../fcgi/fcgi_wire.c"
 #include "../../shared/limits.h"
+#include "fuzz_log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_FAIL LX_ECANCELED
-
-struct flog {
-    uint8_t *s;
-    size_t len, cap;
-};
-
-static void flog_add(struct flog *l, const void *p, size_t n)
-{
-    if (l->len + n > l->cap) {
-        size_t cap = l->cap ? l->cap : 1024;
-        while (cap < l->len + n)
-            cap *= 2;
-        uint8_t *s = realloc(l->s, cap);
-        if (s == NULL)
-            abort();
-        l->s = s;
-        l->cap = cap;
-    }
-    if (n > 0)
-        memcpy(l->s + l->len, p, n);
-    l->len += n;
-}
 
 static void flog_tag(struct flog *l, char tag)
 {

@@ -23,31 +23,9 @@
 
 #include "../../shared/lx_err.c"
 #include "../../shared/sse.c"
+#include "fuzz_log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct flog {
-    char *s;
-    size_t len, cap;
-    size_t max;
-};
-
-static void flog_add(struct flog *l, const void *p, size_t n)
-{
-    if (l->len + n > l->cap) {
-        size_t cap = l->cap ? l->cap : 1024;
-        while (cap < l->len + n)
-            cap *= 2;
-        char *s = realloc(l->s, cap);
-        if (s == NULL)
-            abort();
-        l->s = s;
-        l->cap = cap;
-    }
-    if (n > 0)
-        memcpy(l->s + l->len, p, n);
-    l->len += n;
-}
 
 static void flog_add_str(struct flog *l, char tag, const char *s, size_t n)
 {
@@ -139,6 +117,7 @@ static void write_back_comment(const char *text, size_t len)
 
 struct run {
     struct flog log;
+    size_t max;     /* the parser's max_event_bytes */
     int write_back; /* once is enough: in the one-feed parse */
 };
 
@@ -148,7 +127,7 @@ static enum lx_err run_event(void *ud, const struct sse_event *ev)
     if (ev->type[ev->type_len] != '\0' || ev->data[ev->data_len] != '\0' ||
         ev->id[ev->id_len] != '\0' || strlen(ev->id) != ev->id_len)
         abort();
-    if (ev->data_len > r->log.max || fuzz_has(ev->data, ev->data_len, '\r'))
+    if (ev->data_len > r->max || fuzz_has(ev->data, ev->data_len, '\r'))
         abort();
     if (ev->type_len == 0 || ev->type_len > LX_SSE_TYPE_MAX_BYTES ||
         fuzz_has(ev->type, ev->type_len, '\r') || fuzz_has(ev->type, ev->type_len, '\n'))
@@ -178,7 +157,7 @@ static enum lx_err run_comment(void *ud, const char *text, size_t len)
 static void run_start(struct run *r, struct sse_parser *p, size_t max, int comments)
 {
     memset(r, 0, sizeof *r);
-    r->log.max = max;
+    r->max = max;
     sse_init(p, max, run_event, r);
     if (comments)
         sse_on_comment(p, run_comment);
@@ -187,7 +166,7 @@ static void run_start(struct run *r, struct sse_parser *p, size_t max, int comme
 static void run_end(struct run *r, struct sse_parser *p, enum lx_err e)
 {
     int mid = sse_midevent(p);
-    if (p->_cap > r->log.max + 1)
+    if (p->_cap > r->max + 1)
         abort();
     flog_add(&r->log, "X", 1);
     flog_add(&r->log, &e, sizeof e);
