@@ -9,10 +9,6 @@
 # $LX_BUILD/artifacts/chat-page-SERVER.png (and -degraded, -down).
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/web_lib.sh"
-# shellcheck source=../../scripts/lib/pg.sh
-. "$LX_ROOT/scripts/lib/pg.sh"
-# shellcheck source=../../scripts/lib/redis.sh
-. "$LX_ROOT/scripts/lib/redis.sh"
 
 # The newest playwright-core that still runs on bookworm's Node.js 18; it drives bookworm's
 # chromium (156) through the DevTools protocol.
@@ -38,19 +34,8 @@ fi
 cp "$LX_ROOT/tests/browser/chat_page.mjs" "$nd/"
 mkdir -p "$ART"
 
-if ! lx_pg_start "$WEB_DIR" >>"$WEB_DIR/setup.log" 2>&1 || ! lx_redis_start "$WEB_DIR" >>"$WEB_DIR/setup.log" 2>&1; then
-    ok_if "start PostgreSQL and Redis" 1
-    web_finish
-fi
 # Pieces every 40 ms: an answer streams for a second or two, long enough to watch it grow.
-lx_write_config "$WEB_DIR" log.level=info "postgres.conninfo=$LX_PG_CONNINFO" \
-    "redis.port=$LX_REDIS_PORT" "index.dir=$WEB_DIR/index" index.check_ms=200 \
-    "chat.spool_dir=$WEB_DIR/spool" chat.piece_interval_ms=40
-check "lexrag-ingest loads the sample corpus" \
-    "$LX_BUILD/lexrag-ingest" --config "$WEB_DIR/lexrag.conf" load --quiet \
-    --docs "$LX_ROOT/data/sample/docs.jsonl" "$LX_ROOT/data/sample/corpus.jsonl"
-web_setup 2
-web_wait_index "${BASE[${WEB_SERVERS[0]}]}"
+web_sample_stack 2 chat.piece_interval_ms=40
 
 # browser MODE SERVER SHOT: chat_page.mjs's checks as TAP lines, prefixed with the server.
 browser() {

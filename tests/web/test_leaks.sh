@@ -7,10 +7,6 @@
 # shellcheck source-path=SCRIPTDIR
 export LX_WEB_SERVERS=${LX_WEB_SERVERS:-lighttpd}
 . "$(dirname "$0")/web_lib.sh"
-# shellcheck source=../../scripts/lib/pg.sh
-. "$LX_ROOT/scripts/lib/pg.sh"
-# shellcheck source=../../scripts/lib/redis.sh
-. "$LX_ROOT/scripts/lib/redis.sh"
 
 N=${LX_LEAK_REQUESTS:-10000}
 if ! ldd "$LX_BUILD/lexrag-fcgi" 2>/dev/null | grep -q libasan; then
@@ -18,20 +14,8 @@ if ! ldd "$LX_BUILD/lexrag-fcgi" 2>/dev/null | grep -q libasan; then
     _web_done=1
     exit 0
 fi
-if ! lx_pg_start "$WEB_DIR" >>"$WEB_DIR/setup.log" 2>&1 ||
-    ! lx_redis_start "$WEB_DIR" >>"$WEB_DIR/setup.log" 2>&1; then
-    ok_if "start PostgreSQL and Redis" 1
-    web_finish
-fi
-lx_write_config "$WEB_DIR" log.level=warn log.access=false "postgres.conninfo=$LX_PG_CONNINFO" \
-    "redis.port=$LX_REDIS_PORT" "index.dir=$WEB_DIR/index" index.check_ms=200 \
-    "chat.spool_dir=$WEB_DIR/spool" chat.piece_interval_ms=0 metrics.publish_ms=500
-check "lexrag-ingest loads the sample corpus" \
-    "$LX_BUILD/lexrag-ingest" --config "$WEB_DIR/lexrag.conf" load --quiet \
-    --docs "$LX_ROOT/data/sample/docs.jsonl" "$LX_ROOT/data/sample/corpus.jsonl"
-web_setup 2
+web_sample_stack 2 log.level=warn log.access=false chat.piece_interval_ms=0 metrics.publish_ms=500
 base=${BASE[lighttpd]}
-web_wait_index "$base"
 
 # One curl config with N entries (each with its own write-out), run 16 at a time.
 python3 - "$base" "$N" >"$WEB_DIR/mixed.curl" <<'PY'

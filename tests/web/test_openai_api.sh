@@ -5,23 +5,8 @@
 # (npm "openai", unmodified) completing a non-streaming and a streaming request.
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/web_lib.sh"
-# shellcheck source=../../scripts/lib/pg.sh
-. "$LX_ROOT/scripts/lib/pg.sh"
-# shellcheck source=../../scripts/lib/redis.sh
-. "$LX_ROOT/scripts/lib/redis.sh"
 
-if ! lx_pg_start "$WEB_DIR" >>"$WEB_DIR/setup.log" 2>&1 || ! lx_redis_start "$WEB_DIR" >>"$WEB_DIR/setup.log" 2>&1; then
-    ok_if "start PostgreSQL and Redis" 1
-    web_finish
-fi
-lx_write_config "$WEB_DIR" log.level=info "postgres.conninfo=$LX_PG_CONNINFO" \
-    "redis.port=$LX_REDIS_PORT" "index.dir=$WEB_DIR/index" index.check_ms=200 \
-    "chat.spool_dir=$WEB_DIR/spool" chat.piece_interval_ms=5
-check "lexrag-ingest loads the sample corpus" \
-    "$LX_BUILD/lexrag-ingest" --config "$WEB_DIR/lexrag.conf" load --quiet \
-    --docs "$LX_ROOT/data/sample/docs.jsonl" "$LX_ROOT/data/sample/corpus.jsonl"
-web_setup 2
-web_wait_index "${BASE[${WEB_SERVERS[0]}]}"
+web_sample_stack 2 chat.piece_interval_ms=5
 
 msg='"messages": [{"role": "user", "content": "Berapa lama izin pengambilan air berlaku?"}]'
 for srv in "${WEB_SERVERS[@]}"; do

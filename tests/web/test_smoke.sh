@@ -7,25 +7,10 @@
 # (from --key or LEXRAG_API_KEY) without showing it in the process list; usage errors exit 2.
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/web_lib.sh"
-# shellcheck source=../../scripts/lib/pg.sh
-. "$LX_ROOT/scripts/lib/pg.sh"
-# shellcheck source=../../scripts/lib/redis.sh
-. "$LX_ROOT/scripts/lib/redis.sh"
 
 smoke=$LX_ROOT/scripts/smoke
 
-if ! lx_pg_start "$WEB_DIR" >>"$WEB_DIR/setup.log" 2>&1 || ! lx_redis_start "$WEB_DIR" >>"$WEB_DIR/setup.log" 2>&1; then
-    ok_if "start PostgreSQL and Redis" 1
-    web_finish
-fi
-lx_write_config "$WEB_DIR" log.level=info "postgres.conninfo=$LX_PG_CONNINFO" \
-    "redis.port=$LX_REDIS_PORT" "index.dir=$WEB_DIR/index" index.check_ms=200 \
-    "chat.spool_dir=$WEB_DIR/spool" chat.spool_retry_ms=300 postgres.timeout_ms=1000
-check "lexrag-ingest loads the sample corpus" \
-    "$LX_BUILD/lexrag-ingest" --config "$WEB_DIR/lexrag.conf" load --quiet \
-    --docs "$LX_ROOT/data/sample/docs.jsonl" "$LX_ROOT/data/sample/corpus.jsonl"
-web_setup 2
-web_wait_index "${BASE[${WEB_SERVERS[0]}]}"
+web_sample_stack 2 chat.spool_retry_ms=300 postgres.timeout_ms=1000
 
 # run_smoke NAME ARGS...: scripts/smoke's output in $WEB_DIR/NAME.out, its status in SMOKE_RC,
 # its duration in SMOKE_MS.

@@ -24,6 +24,10 @@ export LX_BUILD
 . "$LX_ROOT/tests/lib/tap.sh"
 # shellcheck source=../../scripts/lib/services.sh
 . "$LX_ROOT/scripts/lib/services.sh"
+# shellcheck source=../../scripts/lib/pg.sh
+. "$LX_ROOT/scripts/lib/pg.sh"
+# shellcheck source=../../scripts/lib/redis.sh
+. "$LX_ROOT/scripts/lib/redis.sh"
 
 # Under /tmp so that Apache's www-data children can reach the socket when we are root.
 WEB_DIR=$(mktemp -d /tmp/lexrag-web.XXXXXX) || exit 2
@@ -123,6 +127,29 @@ web_header() { # NAME HEADER
 web_json_body() { # FILE BYTES: {"query": "aaa..."} of exactly BYTES bytes
     python3 -c 'import sys; n = int(sys.argv[2]); open(sys.argv[1], "w").write("{\"query\": \"" + "a" * (n - 13) + "\"}")' \
         "$1" "$2"
+}
+
+# web_sample_stack N [section.key=value ...]: PostgreSQL and Redis, a config (the run
+# directory's index and spool, the given keys), the sample corpus loaded with lexrag-ingest,
+# N workers behind the web servers, and the indexes loaded. A failure ends the test.
+web_sample_stack() {
+    local n=$1
+    shift
+    if ! lx_pg_start "$WEB_DIR" >>"$WEB_DIR/setup.log" 2>&1 ||
+        ! lx_redis_start "$WEB_DIR" >>"$WEB_DIR/setup.log" 2>&1; then
+        ok_if "start PostgreSQL and Redis" 1
+        web_finish
+    fi
+    lx_write_config "$WEB_DIR" "postgres.conninfo=$LX_PG_CONNINFO" "redis.port=$LX_REDIS_PORT" \
+        "index.dir=$WEB_DIR/index" index.check_ms=200 "chat.spool_dir=$WEB_DIR/spool" "$@"
+    check "lexrag-ingest loads the sample corpus" \
+        "$LX_BUILD/lexrag-ingest" --config "$WEB_DIR/lexrag.conf" load --quiet \
+        --docs "$LX_ROOT/data/sample/docs.jsonl" "$LX_ROOT/data/sample/corpus.jsonl"
+    web_setup "$n"
+    web_wait_index "${BASE[${WEB_SERVERS[0]}]}" || {
+        ok_if "the workers load the indexes" 1
+        web_finish
+    }
 }
 
 web_wait_index() { # BASE: until the workers behind it have loaded the indexes (30 s at most)
